@@ -1,0 +1,210 @@
+//! The decrypted request as a Flows endpoint sees it, and the fixed answers the protocol
+//! defines.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The answer to a health check (`action: ping`).
+pub const PING_RESPONSE: &str = r#"{"data":{"status":"active"}}"#;
+
+/// The answer to an error notification (a request whose `data` carries `error`).
+pub const ERROR_ACKNOWLEDGEMENT: &str = r#"{"data":{"acknowledged":true}}"#;
+
+/// What the user (or WhatsApp) did.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// A health check; answer [`PING_RESPONSE`].
+    Ping,
+    /// The flow was opened.
+    Init,
+    /// A screen submitted data.
+    DataExchange,
+    /// The user pressed back (only when the screen asks for it).
+    Back,
+    /// An action this crate does not know yet, kept as sent.
+    Other(String),
+}
+
+impl Action {
+    /// Reads the wire name: `ping`, `INIT`, `data_exchange`, `BACK` (case-insensitive).
+    pub fn from_wire(name: &str) -> Self {
+        if name.eq_ignore_ascii_case("ping") {
+            Action::Ping
+        } else if name.eq_ignore_ascii_case("INIT") {
+            Action::Init
+        } else if name.eq_ignore_ascii_case("data_exchange") {
+            Action::DataExchange
+        } else if name.eq_ignore_ascii_case("BACK") {
+            Action::Back
+        } else {
+            Action::Other(name.to_owned())
+        }
+    }
+
+    /// The wire name as WhatsApp writes it.
+    pub fn as_wire(&self) -> &str {
+        match self {
+            Action::Ping => "ping",
+            Action::Init => "INIT",
+            Action::DataExchange => "data_exchange",
+            Action::Back => "BACK",
+            Action::Other(name) => name,
+        }
+    }
+}
+
+/// An error that WhatsApp reports about the endpoint's previous answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorNotification {
+    /// `data.error`, e.g. `INVALID_SCREEN_TRANSITION`.
+    pub error: String,
+    /// `data.error_message`, when present.
+    pub error_message: Option<String>,
+    /// `data.error_key`, when present.
+    pub error_key: Option<String>,
+}
+
+/// A typed view of a decrypted request.
+///
+/// ```
+/// use wa_flows_crypto::{Action, FlowRequest};
+///
+/// let request = FlowRequest::from_json(
+///     r#"{"version":"3.0","action":"data_exchange","screen":"A","flow_token":"t","data":{"x":1}}"#,
+/// )?;
+/// assert_eq!(request.action, Action::DataExchange);
+/// assert_eq!(request.data["x"], 1);
+/// assert!(!request.is_ping());
+/// # Ok::<(), wa_flows_crypto::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct FlowRequest {
+    /// The protocol version, e.g. `3.0`.
+    pub version: Option<String>,
+    /// What happened.
+    pub action: Action,
+    /// The screen that sent the request (`data_exchange`, `BACK`).
+    pub screen: Option<String>,
+    /// The screen's data; `Value::Null` when absent.
+    pub data: Value,
+    /// The token the business issued when it sent the flow.
+    pub flow_token: Option<String>,
+}
+
+impl FlowRequest {
+    /// Parses the decrypted JSON text.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if it is not a JSON object with a string `action`, or if
+    /// `version`, `screen` or `flow_token` is present but not a string.
+    pub fn from_json(plaintext: &str) -> Result<Self> {
+        let value: Value = serde_json::from_str(plaintext)
+            .map_err(|_| Error::Malformed("the decrypted request is not JSON"))?;
+        Self::from_value(value)
+    }
+
+    /// As [`from_json`](Self::from_json), from parsed JSON.
+    ///
+    /// # Errors
+    /// As [`from_json`](Self::from_json).
+    pub fn from_value(value: Value) -> Result<Self> {
+        let Value::Object(mut object) = value else {
+            return Err(Error::Malformed("the decrypted request is not a JSON object"));
+        };
+        let action = match object.get("action") {
+            Some(Value::String(action)) => Action::from_wire(action),
+            Some(_) => return Err(Error::Malformed("`action` is not a string")),
+            None => return Err(Error::Malformed("the decrypted request has no `action`")),
+        };
+        let mut text = |name: &str, error: &'static str| match object.remove(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(Error::Malformed(error)),
+        };
+        let version = text("version", "`version` is not a string")?;
+        let screen = text("screen", "`screen` is not a string")?;
+        let flow_token = text("flow_token", "`flow_token` is not a string")?;
+        let data = object.remove("data").unwrap_or(Value::Null);
+        Ok(Self {
+            version,
+            action,
+            screen,
+            data,
+            flow_token,
+        })
+    }
+
+    /// Whether this is a health check, to be answered with [`PING_RESPONSE`].
+    pub fn is_ping(&self) -> bool {
+        self.action == Action::Ping
+    }
+
+    /// The error WhatsApp reports, if this request is an error notification (`data.error`).
+    /// Answer it with [`ERROR_ACKNOWLEDGEMENT`].
+    pub fn error_notification(&self) -> Option<ErrorNotification> {
+        let error = self.data.get("error")?.as_str()?.to_owned();
+        let text = |name: &str| self.data.get(name).and_then(Value::as_str).map(str::to_owned);
+        Some(ErrorNotification {
+            error,
+            error_message: text("error_message"),
+            error_key: text("error_key"),
+        })
+    }
+
+    /// Whether this request is an error notification.
+    pub fn is_error_notification(&self) -> bool {
+        self.error_notification().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_action_and_keeps_unknown_ones() {
+        for (wire, action) in [
+            ("ping", Action::Ping),
+            ("INIT", Action::Init),
+            ("data_exchange", Action::DataExchange),
+            ("BACK", Action::Back),
+        ] {
+            assert_eq!(Action::from_wire(wire), action);
+            assert_eq!(action.as_wire(), wire);
+        }
+        assert_eq!(
+            Action::from_wire("navigate"),
+            Action::Other("navigate".into())
+        );
+    }
+
+    #[test]
+    fn detects_error_notifications() {
+        let request = FlowRequest::from_json(
+            r#"{"version":"3.0","action":"data_exchange","flow_token":"t",
+                "data":{"error":"INVALID_SCREEN_TRANSITION","error_message":"screen X not found"}}"#,
+        )
+        .unwrap();
+        let notification = request.error_notification().unwrap();
+        assert_eq!(notification.error, "INVALID_SCREEN_TRANSITION");
+        assert_eq!(notification.error_message.as_deref(), Some("screen X not found"));
+        assert_eq!(notification.error_key, None);
+        let ping = FlowRequest::from_json(r#"{"action":"ping"}"#).unwrap();
+        assert!(ping.is_ping() && !ping.is_error_notification());
+    }
+
+    #[test]
+    fn refuses_wrong_types() {
+        for text in [
+            "[]",
+            "{}",
+            r#"{"action":1}"#,
+            r#"{"action":"INIT","screen":3}"#,
+            "not json",
+        ] {
+            assert_eq!(FlowRequest::from_json(text).unwrap_err().code(), "malformed", "{text}");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod client;
+mod encoding;
+pub mod error;
+pub mod flow;
+pub mod key;
+pub mod media;
+pub mod request;
+pub mod response;
+pub mod signature;
+
+pub use error::{Error, ErrorKind, KeyError, Result, SignatureError};
+pub use flow::{Action, FlowRequest};
+pub use key::{FlowPrivateKey, FlowPublicKey, RsaEngine};
+// MEDIA-REEXPORT (restored when media.rs lands): pub use media::{MediaDecryptor, MediaMetadata, MediaVerifier, decrypt_media_content, decrypt_media_content_in_place};
+pub use request::{
+    AesKey, DecryptedRequest, EncryptedRequest, decrypt_payload, decrypt_request, unwrap_aes_key,
+};
+pub use response::{ResponseKey, encrypt_response};
+pub use signature::{sign, verify_signature};

@@ -1,0 +1,333 @@
+//! Decrypting a Flows request: RSA-OAEP-SHA256 unwraps the AES key, AES-128-GCM with a 16-byte
+//! IV opens the payload.
+
+use core::fmt;
+
+use aes_gcm::aead::consts::U16;
+use aes_gcm::aead::{AeadInOut as _, KeyInit as _};
+use aes_gcm::aes::Aes128;
+use zeroize::Zeroizing;
+
+use crate::encoding::{decode_base64, decode_base64_array, encode_base64};
+use crate::error::{Error, Result};
+use crate::flow::FlowRequest;
+use crate::key::FlowPrivateKey;
+use crate::response::ResponseKey;
+
+/// AES-128-GCM with the 16-byte nonce WhatsApp uses (not the usual 12).
+pub(crate) type Aes128Gcm16 = aes_gcm::AesGcm<Aes128, U16>;
+
+/// Length of the AES-GCM tag at the end of `encrypted_flow_data`.
+pub const TAG_LEN: usize = 16;
+/// Length of the AES key WhatsApp wraps (AES-128).
+pub const AES_KEY_LEN: usize = 16;
+/// Length of `initial_vector`.
+pub const IV_LEN: usize = 16;
+
+/// The AES-128 key of one request, unwrapped from `encrypted_aes_key`. Zeroized on drop;
+/// `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AesKey(Zeroizing<[u8; AES_KEY_LEN]>);
+
+impl AesKey {
+    /// Wraps 16 raw key bytes.
+    pub fn new(bytes: [u8; AES_KEY_LEN]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// Takes a key unwrapped elsewhere (WebCrypto, a KMS or an HSM).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] unless `bytes` is exactly 16 bytes long.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        <[u8; AES_KEY_LEN]>::try_from(bytes)
+            .map(Self::new)
+            .map_err(|_| Error::Malformed("the AES key must be 16 bytes (AES-128)"))
+    }
+
+    /// The raw key bytes.
+    pub fn as_bytes(&self) -> &[u8; AES_KEY_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AesKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AesKey(<redacted>)")
+    }
+}
+
+/// The three fields of a request body, decoded and length-checked, not yet decrypted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncryptedRequest {
+    encrypted_flow_data: Vec<u8>,
+    encrypted_aes_key: Vec<u8>,
+    initial_vector: [u8; IV_LEN],
+}
+
+impl EncryptedRequest {
+    /// Parses the raw POST body: a JSON object with the base64 fields `encrypted_flow_data`,
+    /// `encrypted_aes_key` and `initial_vector`. Other fields are ignored.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] naming the field that is missing, not a string, not base64 or of
+    /// the wrong length.
+    pub fn from_json(body: &[u8]) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| Error::Malformed("the request body is not JSON"))?;
+        Self::from_json_value(&value)
+    }
+
+    /// As [`from_json`](Self::from_json), for a body a web framework already parsed.
+    ///
+    /// # Errors
+    /// As [`from_json`](Self::from_json).
+    pub fn from_json_value(body: &serde_json::Value) -> Result<Self> {
+        let object = body
+            .as_object()
+            .ok_or(Error::Malformed("the request body is not a JSON object"))?;
+        let field = |name: &str, missing: &'static str, not_string: &'static str| {
+            object
+                .get(name)
+                .ok_or(Error::Malformed(missing))?
+                .as_str()
+                .ok_or(Error::Malformed(not_string))
+        };
+        Self::from_base64(
+            field(
+                "encrypted_flow_data",
+                "the field `encrypted_flow_data` is missing",
+                "the field `encrypted_flow_data` is not a string",
+            )?,
+            field(
+                "encrypted_aes_key",
+                "the field `encrypted_aes_key` is missing",
+                "the field `encrypted_aes_key` is not a string",
+            )?,
+            field(
+                "initial_vector",
+                "the field `initial_vector` is missing",
+                "the field `initial_vector` is not a string",
+            )?,
+        )
+    }
+
+    /// Decodes the three base64 fields.
+    ///
+    /// # Errors
+    /// As [`from_json`](Self::from_json).
+    pub fn from_base64(
+        encrypted_flow_data: &str,
+        encrypted_aes_key: &str,
+        initial_vector: &str,
+    ) -> Result<Self> {
+        let initial_vector = decode_base64_array::<IV_LEN>(
+            initial_vector,
+            "`initial_vector` must be base64 of 16 bytes",
+        )?;
+        let encrypted_aes_key = decode_base64(
+            encrypted_aes_key,
+            "`encrypted_aes_key` is not valid base64",
+        )?;
+        let encrypted_flow_data = decode_base64(
+            encrypted_flow_data,
+            "`encrypted_flow_data` is not valid base64",
+        )?;
+        Self::from_parts(encrypted_flow_data, encrypted_aes_key, initial_vector)
+    }
+
+    /// Builds a request from decoded fields.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if `encrypted_flow_data` is shorter than its 16-byte tag or
+    /// `encrypted_aes_key` is empty.
+    pub fn from_parts(
+        encrypted_flow_data: Vec<u8>,
+        encrypted_aes_key: Vec<u8>,
+        initial_vector: [u8; IV_LEN],
+    ) -> Result<Self> {
+        if encrypted_flow_data.len() < TAG_LEN {
+            return Err(Error::Malformed(
+                "`encrypted_flow_data` is shorter than its 16-byte AES-GCM tag",
+            ));
+        }
+        if encrypted_aes_key.is_empty() {
+            return Err(Error::Malformed("`encrypted_aes_key` is empty"));
+        }
+        Ok(Self {
+            encrypted_flow_data,
+            encrypted_aes_key,
+            initial_vector,
+        })
+    }
+
+    /// The AES-GCM ciphertext followed by its 16-byte tag.
+    pub fn encrypted_flow_data(&self) -> &[u8] {
+        &self.encrypted_flow_data
+    }
+
+    /// The RSA-OAEP-wrapped AES key.
+    pub fn encrypted_aes_key(&self) -> &[u8] {
+        &self.encrypted_aes_key
+    }
+
+    /// The 16-byte AES-GCM IV.
+    pub fn initial_vector(&self) -> &[u8; IV_LEN] {
+        &self.initial_vector
+    }
+
+    /// The request body as WhatsApp sends it (compact JSON, standard base64).
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "encrypted_flow_data": encode_base64(&self.encrypted_flow_data),
+            "encrypted_aes_key": encode_base64(&self.encrypted_aes_key),
+            "initial_vector": encode_base64(&self.initial_vector),
+        })
+        .to_string()
+    }
+
+    /// Decrypts with `key`; see [`decrypt_request`].
+    ///
+    /// # Errors
+    /// As [`decrypt_request`].
+    pub fn decrypt(&self, key: &FlowPrivateKey) -> Result<DecryptedRequest> {
+        let aes_key = unwrap_aes_key(key, &self.encrypted_aes_key)?;
+        decrypt_payload(self, &aes_key)
+    }
+}
+
+impl fmt::Debug for EncryptedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptedRequest")
+            .field("encrypted_flow_data_len", &self.encrypted_flow_data.len())
+            .field("encrypted_aes_key_len", &self.encrypted_aes_key.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A decrypted request: its plaintext JSON text and the key to answer it with.
+#[derive(Clone)]
+pub struct DecryptedRequest {
+    plaintext: String,
+    response_key: ResponseKey,
+}
+
+impl DecryptedRequest {
+    /// The decrypted JSON text, exactly as WhatsApp sent it.
+    pub fn plaintext(&self) -> &str {
+        &self.plaintext
+    }
+
+    /// The key and IV that [`encrypt_response`](Self::encrypt_response) uses.
+    pub fn response_key(&self) -> &ResponseKey {
+        &self.response_key
+    }
+
+    /// Splits into the plaintext and the response key.
+    pub fn into_parts(self) -> (String, ResponseKey) {
+        (self.plaintext, self.response_key)
+    }
+
+    /// The plaintext parsed into the typed view of a Flows request.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if the plaintext is not a JSON object with a string `action`.
+    pub fn request(&self) -> Result<FlowRequest> {
+        FlowRequest::from_json(&self.plaintext)
+    }
+
+    /// Encrypts the response body; see [`crate::encrypt_response`].
+    pub fn encrypt_response(&self, response: &[u8]) -> String {
+        self.response_key.encrypt(response)
+    }
+}
+
+impl fmt::Debug for DecryptedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecryptedRequest")
+            .field("plaintext_len", &self.plaintext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decrypts a Flows request from the raw POST body.
+///
+/// Every length and encoding is checked before any cryptography runs. The plaintext is
+/// returned only if the AES-GCM tag verifies and it is valid UTF-8.
+///
+/// ```
+/// use wa_flows_crypto::{client, decrypt_request, FlowPrivateKey};
+///
+/// # let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/../../../shared/vectors/keys/rsa2048_pkcs8.pem")).unwrap();
+/// let key = FlowPrivateKey::from_pem(&pem, None)?;
+/// // What WhatsApp would send:
+/// let (body, session) = client::seal_request(&key.public_key(), br#"{"version":"3.0","action":"ping"}"#)?;
+///
+/// let request = decrypt_request(&key, body.as_bytes())?;
+/// assert!(request.request()?.is_ping());
+/// let answer = request.encrypt_response(wa_flows_crypto::flow::PING_RESPONSE.as_bytes());
+///
+/// assert_eq!(session.open_response(&answer)?, wa_flows_crypto::flow::PING_RESPONSE.as_bytes());
+/// # Ok::<(), wa_flows_crypto::Error>(())
+/// ```
+///
+/// # Errors
+/// - [`Error::Malformed`]: the body is not the protocol's JSON, a field is not base64, the IV
+///   or unwrapped key is not 16 bytes, the payload is shorter than its tag or not UTF-8;
+/// - [`Error::KeyUnwrap`]: the AES key was not encrypted for this private key;
+/// - [`Error::PayloadAuth`]: the payload does not authenticate.
+///
+/// All three answer HTTP 421.
+pub fn decrypt_request(key: &FlowPrivateKey, body: &[u8]) -> Result<DecryptedRequest> {
+    EncryptedRequest::from_json(body)?.decrypt(key)
+}
+
+/// Step one on its own: unwraps the AES key with RSA-OAEP-SHA256 (MGF1-SHA256, no label).
+///
+/// # Errors
+/// [`Error::KeyUnwrap`] when the padding does not check out; [`Error::Malformed`] when it
+/// does but the key inside is not 16 bytes.
+pub fn unwrap_aes_key(key: &FlowPrivateKey, encrypted_aes_key: &[u8]) -> Result<AesKey> {
+    let unwrapped = key.oaep_decrypt(encrypted_aes_key)?;
+    AesKey::from_slice(&unwrapped).map_err(|_| {
+        Error::Malformed("the unwrapped AES key is not 16 bytes; WhatsApp uses AES-128")
+    })
+}
+
+/// Step two on its own: opens `encrypted_flow_data` with an AES key unwrapped by
+/// [`unwrap_aes_key`] or by the host (WebCrypto, a KMS, an HSM).
+///
+/// # Errors
+/// [`Error::PayloadAuth`] if the tag does not verify; [`Error::Malformed`] if the plaintext
+/// is not UTF-8.
+pub fn decrypt_payload(request: &EncryptedRequest, aes_key: &AesKey) -> Result<DecryptedRequest> {
+    let (ciphertext, tag) = request
+        .encrypted_flow_data
+        .split_at_checked(request.encrypted_flow_data.len().saturating_sub(TAG_LEN))
+        .ok_or(Error::Malformed(
+            "`encrypted_flow_data` is shorter than its 16-byte AES-GCM tag",
+        ))?;
+    let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| {
+        Error::Malformed("`encrypted_flow_data` is shorter than its 16-byte AES-GCM tag")
+    })?;
+    let cipher = Aes128Gcm16::new(&(*aes_key.as_bytes()).into());
+    let mut buffer = ciphertext.to_vec();
+    // aes-gcm verifies the tag before it decrypts, and leaves the buffer encrypted on failure.
+    cipher
+        .decrypt_inout_detached(
+            &request.initial_vector.into(),
+            &[],
+            buffer.as_mut_slice().into(),
+            &tag.into(),
+        )
+        .map_err(|_| Error::PayloadAuth)?;
+    let plaintext = String::from_utf8(buffer).map_err(|error| {
+        zeroize::Zeroize::zeroize(&mut error.into_bytes());
+        Error::Malformed("the decrypted payload is not UTF-8 text")
+    })?;
+    Ok(DecryptedRequest {
+        plaintext,
+        response_key: ResponseKey::new(aes_key.clone(), request.initial_vector),
+    })
+}
