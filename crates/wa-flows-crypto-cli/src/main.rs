@@ -1,0 +1,2 @@
+//! The wa-flows-crypto command-line tool (being written).
+fn main() {}
