@@ -2,12 +2,13 @@
 //! endpoint's answers. Use it to test an endpoint end to end; this crate's own tests, CLI and
 //! examples do.
 
+use crate::encoding::decode_base64;
 use crate::error::{Error, Result};
 use crate::key::FlowPublicKey;
 use crate::request::{AesKey, EncryptedRequest, IV_LEN};
 use crate::response::ResponseKey;
-use crate::encoding::decode_base64;
-mod media; pub use self::media::{SealedMedia, seal_media, seal_media_with};
+mod media;
+pub use self::media::{SealedMedia, seal_media, seal_media_with};
 
 /// What the client keeps after sending a request: the key that opens the answer.
 #[derive(Clone, Debug)]
@@ -37,7 +38,10 @@ impl ClientSession {
 ///
 /// # Errors
 /// Only if the operating system's random number generator fails.
-pub fn seal_request(public_key: &FlowPublicKey, plaintext: &[u8]) -> Result<(String, ClientSession)> {
+pub fn seal_request(
+    public_key: &FlowPublicKey,
+    plaintext: &[u8],
+) -> Result<(String, ClientSession)> {
     let (request, session) = seal_request_parts(public_key, plaintext)?;
     Ok((request.to_json(), session))
 }

@@ -111,7 +111,9 @@ impl FlowRequest {
     /// As [`from_json`](Self::from_json).
     pub fn from_value(value: Value) -> Result<Self> {
         let Value::Object(mut object) = value else {
-            return Err(Error::Malformed("the decrypted request is not a JSON object"));
+            return Err(Error::Malformed(
+                "the decrypted request is not a JSON object",
+            ));
         };
         let action = match object.get("action") {
             Some(Value::String(action)) => Action::from_wire(action),
@@ -145,7 +147,12 @@ impl FlowRequest {
     /// Answer it with [`ERROR_ACKNOWLEDGEMENT`].
     pub fn error_notification(&self) -> Option<ErrorNotification> {
         let error = self.data.get("error")?.as_str()?.to_owned();
-        let text = |name: &str| self.data.get(name).and_then(Value::as_str).map(str::to_owned);
+        let text = |name: &str| {
+            self.data
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         Some(ErrorNotification {
             error,
             error_message: text("error_message"),
@@ -189,7 +196,10 @@ mod tests {
         .unwrap();
         let notification = request.error_notification().unwrap();
         assert_eq!(notification.error, "INVALID_SCREEN_TRANSITION");
-        assert_eq!(notification.error_message.as_deref(), Some("screen X not found"));
+        assert_eq!(
+            notification.error_message.as_deref(),
+            Some("screen X not found")
+        );
         assert_eq!(notification.error_key, None);
         let ping = FlowRequest::from_json(r#"{"action":"ping"}"#).unwrap();
         assert!(ping.is_ping() && !ping.is_error_notification());
@@ -204,7 +214,11 @@ mod tests {
             r#"{"action":"INIT","screen":3}"#,
             "not json",
         ] {
-            assert_eq!(FlowRequest::from_json(text).unwrap_err().code(), "malformed", "{text}");
+            assert_eq!(
+                FlowRequest::from_json(text).unwrap_err().code(),
+                "malformed",
+                "{text}"
+            );
         }
     }
 }

@@ -393,12 +393,10 @@ impl FlowPrivateKey {
     pub fn private_key_pem(&self, passphrase: Option<&[u8]>) -> Result<Zeroizing<String>> {
         let der = self.private_key_der()?;
         match passphrase.filter(|p| !p.is_empty()) {
-            None => Ok(Zeroizing::new(der::pem::encode_string(
-                "PRIVATE KEY",
-                der::pem::LineEnding::LF,
-                &der,
-            )
-            .map_err(|_| KeyError::Corrupt("the key cannot be encoded"))?)),
+            None => Ok(Zeroizing::new(
+                der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &der)
+                    .map_err(|_| KeyError::Corrupt("the key cannot be encoded"))?,
+            )),
             Some(passphrase) => {
                 let mut salt = [0u8; 16];
                 let mut iv = [0u8; 16];
@@ -416,12 +414,14 @@ impl FlowPrivateKey {
                 let encrypted = info
                     .encrypt_with_params(params, passphrase)
                     .map_err(|_| KeyError::Corrupt("the key cannot be encrypted"))?;
-                Ok(Zeroizing::new(der::pem::encode_string(
-                    "ENCRYPTED PRIVATE KEY",
-                    der::pem::LineEnding::LF,
-                    encrypted.as_bytes(),
-                )
-                .map_err(|_| KeyError::Corrupt("the key cannot be encoded"))?))
+                Ok(Zeroizing::new(
+                    der::pem::encode_string(
+                        "ENCRYPTED PRIVATE KEY",
+                        der::pem::LineEnding::LF,
+                        encrypted.as_bytes(),
+                    )
+                    .map_err(|_| KeyError::Corrupt("the key cannot be encoded"))?,
+                ))
             }
         }
     }
@@ -514,7 +514,9 @@ impl FlowPublicKey {
         use spki::DecodePublicKey as _;
         let rust = if let Ok(info) = spki::SubjectPublicKeyInfoRef::from_der(der) {
             if info.algorithm.oid.to_string() != OID_RSA_ENCRYPTION {
-                return Err(KeyError::NotRsa(algorithm_name(&info.algorithm.oid.to_string())).into());
+                return Err(
+                    KeyError::NotRsa(algorithm_name(&info.algorithm.oid.to_string())).into(),
+                );
             }
             rsa::RsaPublicKey::from_public_key_der(der)
         } else {
@@ -592,7 +594,9 @@ fn algorithm_name(oid: &str) -> &'static str {
     }
 }
 
-fn rsa_from_private_key_info(info: &pkcs8::PrivateKeyInfoRef<'_>) -> Result<rsa::RsaPrivateKey, KeyError> {
+fn rsa_from_private_key_info(
+    info: &pkcs8::PrivateKeyInfoRef<'_>,
+) -> Result<rsa::RsaPrivateKey, KeyError> {
     let oid = info.algorithm.oid.to_string();
     if oid != OID_RSA_ENCRYPTION {
         return Err(KeyError::NotRsa(algorithm_name(&oid)));
@@ -610,9 +614,8 @@ fn rsa_from_encrypted_pkcs8(
     der: &[u8],
     passphrase: Option<&[u8]>,
 ) -> Result<rsa::RsaPrivateKey, KeyError> {
-    let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).map_err(|_| {
-        KeyError::UnsupportedEncryption("an unrecognised PKCS#8 encryption scheme")
-    })?;
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
+        .map_err(|_| KeyError::UnsupportedEncryption("an unrecognised PKCS#8 encryption scheme"))?;
     if info.encryption_algorithm.pbes2().is_none() {
         return Err(KeyError::UnsupportedEncryption(
             "PBES1 (a pre-2000 PKCS#5 scheme)",
@@ -625,7 +628,8 @@ fn rsa_from_encrypted_pkcs8(
         .decrypt_in_place(passphrase, &mut buffer)
         .map_err(|_| KeyError::WrongPassphrase)?;
     // Garbage from a wrong passphrase that slipped past the padding check fails here.
-    let inner = pkcs8::PrivateKeyInfoRef::from_der(plaintext).map_err(|_| KeyError::WrongPassphrase)?;
+    let inner =
+        pkcs8::PrivateKeyInfoRef::from_der(plaintext).map_err(|_| KeyError::WrongPassphrase)?;
     rsa_from_private_key_info(&inner)
 }
 
@@ -638,7 +642,9 @@ fn rsa_from_pkcs1(der: &[u8]) -> Result<rsa::RsaPrivateKey, KeyError> {
         return Err(KeyError::UnsupportedSize { bits });
     }
     rsa::RsaPrivateKey::try_from(parsed).map_err(|_| {
-        KeyError::Corrupt("the RSA parameters are inconsistent (n, e, d and the primes do not match)")
+        KeyError::Corrupt(
+            "the RSA parameters are inconsistent (n, e, d and the primes do not match)",
+        )
     })
 }
 

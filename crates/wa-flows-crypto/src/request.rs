@@ -125,10 +125,8 @@ impl EncryptedRequest {
             initial_vector,
             "`initial_vector` must be base64 of 16 bytes",
         )?;
-        let encrypted_aes_key = decode_base64(
-            encrypted_aes_key,
-            "`encrypted_aes_key` is not valid base64",
-        )?;
+        let encrypted_aes_key =
+            decode_base64(encrypted_aes_key, "`encrypted_aes_key` is not valid base64")?;
         let encrypted_flow_data = decode_base64(
             encrypted_flow_data,
             "`encrypted_flow_data` is not valid base64",

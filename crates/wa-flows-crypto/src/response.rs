@@ -80,15 +80,17 @@ impl ResponseKey {
 
     /// Opens a response encrypted with this key: what the WhatsApp client does.
     pub(crate) fn decrypt_response_bytes(&self, body: &[u8]) -> Result<Vec<u8>> {
-        let tag_at = body
-            .len()
-            .checked_sub(crate::request::TAG_LEN)
+        let tag_at =
+            body.len()
+                .checked_sub(crate::request::TAG_LEN)
+                .ok_or(crate::Error::Malformed(
+                    "the response is shorter than its 16-byte AES-GCM tag",
+                ))?;
+        let (ciphertext, tag) = body
+            .split_at_checked(tag_at)
             .ok_or(crate::Error::Malformed(
                 "the response is shorter than its 16-byte AES-GCM tag",
             ))?;
-        let (ciphertext, tag) = body.split_at_checked(tag_at).ok_or(crate::Error::Malformed(
-            "the response is shorter than its 16-byte AES-GCM tag",
-        ))?;
         let tag = <[u8; crate::request::TAG_LEN]>::try_from(tag)
             .map_err(|_| crate::Error::Malformed("the response tag is not 16 bytes"))?;
         let cipher = Aes128Gcm16::new(&(*self.aes_key.as_bytes()).into());

@@ -28,5 +28,8 @@ pub fn vectors(name: &str) -> Vec<Value> {
 }
 
 pub fn passphrase() -> String {
-    load("requests.json")["passphrase"].as_str().unwrap().to_owned()
+    load("requests.json")["passphrase"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

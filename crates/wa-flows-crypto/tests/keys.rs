@@ -6,7 +6,12 @@ use wa_flows_crypto::key::KeySource;
 use wa_flows_crypto::{Error, FlowPrivateKey, FlowPublicKey, KeyError};
 
 fn test_data(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)).unwrap()
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn passphrase() -> Vec<u8> {
@@ -25,10 +30,26 @@ fn every_encoding_of_the_vector_key_is_the_same_key() {
         ("keys/rsa2048_pkcs8.pem", None, KeySource::Pkcs8Pem),
         ("keys/rsa2048_pkcs1.pem", None, KeySource::Pkcs1Pem),
         ("keys/rsa2048_pkcs8.der", None, KeySource::Pkcs8Der),
-        ("keys/rsa2048_pkcs8_des3.pem", Some(&pass), KeySource::EncryptedPkcs8Pem),
-        ("keys/rsa2048_pkcs8_aes256.pem", Some(&pass), KeySource::EncryptedPkcs8Pem),
-        ("keys/rsa2048_legacy_des3.pem", Some(&pass), KeySource::LegacyEncryptedPem),
-        ("keys/rsa2048_legacy_aes256.pem", Some(&pass), KeySource::LegacyEncryptedPem),
+        (
+            "keys/rsa2048_pkcs8_des3.pem",
+            Some(&pass),
+            KeySource::EncryptedPkcs8Pem,
+        ),
+        (
+            "keys/rsa2048_pkcs8_aes256.pem",
+            Some(&pass),
+            KeySource::EncryptedPkcs8Pem,
+        ),
+        (
+            "keys/rsa2048_legacy_des3.pem",
+            Some(&pass),
+            KeySource::LegacyEncryptedPem,
+        ),
+        (
+            "keys/rsa2048_legacy_aes256.pem",
+            Some(&pass),
+            KeySource::LegacyEncryptedPem,
+        ),
     ];
     for (file, passphrase, source) in cases {
         let bytes = common::read(file);
@@ -44,7 +65,12 @@ fn every_encoding_of_the_vector_key_is_the_same_key() {
     }
     // DER handed to from_pem is recognised too.
     let der = common::read("keys/rsa2048_pkcs8.der");
-    assert_eq!(FlowPrivateKey::from_pem(&der, None).unwrap().public_key_pem(), expected);
+    assert_eq!(
+        FlowPrivateKey::from_pem(&der, None)
+            .unwrap()
+            .public_key_pem(),
+        expected
+    );
 }
 
 #[test]
@@ -82,50 +108,94 @@ fn bad_keys_get_precise_errors() {
         other => panic!("expected invalid_key, got {other:?}"),
     };
     assert_eq!(
-        invalid(FlowPrivateKey::from_pem(common::read("keys/rsa2048_legacy_des3.pem"), None)),
+        invalid(FlowPrivateKey::from_pem(
+            common::read("keys/rsa2048_legacy_des3.pem"),
+            None
+        )),
         KeyError::PassphraseRequired
     );
     assert_eq!(
-        invalid(FlowPrivateKey::from_pem(common::read("keys/rsa2048_pkcs8_aes256.pem"), None)),
+        invalid(FlowPrivateKey::from_pem(
+            common::read("keys/rsa2048_pkcs8_aes256.pem"),
+            None
+        )),
         KeyError::PassphraseRequired
     );
     assert_eq!(
-        invalid(FlowPrivateKey::from_pem(common::read("keys/rsa2048_pkcs8_des3.pem"), Some(b"nope"))),
+        invalid(FlowPrivateKey::from_pem(
+            common::read("keys/rsa2048_pkcs8_des3.pem"),
+            Some(b"nope")
+        )),
         KeyError::WrongPassphrase
     );
     for wrong in [b"nope".as_slice(), b"flows-public-passphrasf", b"x"] {
         assert_eq!(
-            invalid(FlowPrivateKey::from_pem(common::read("keys/rsa2048_legacy_des3.pem"), Some(wrong))),
+            invalid(FlowPrivateKey::from_pem(
+                common::read("keys/rsa2048_legacy_des3.pem"),
+                Some(wrong)
+            )),
             KeyError::WrongPassphrase
         );
         assert_eq!(
-            invalid(FlowPrivateKey::from_pem(common::read("keys/rsa2048_legacy_aes256.pem"), Some(wrong))),
+            invalid(FlowPrivateKey::from_pem(
+                common::read("keys/rsa2048_legacy_aes256.pem"),
+                Some(wrong)
+            )),
             KeyError::WrongPassphrase
         );
     }
     assert_eq!(
-        invalid(FlowPrivateKey::from_pem(common::read("keys/rsa2048_public.pem"), Some(&pass))),
+        invalid(FlowPrivateKey::from_pem(
+            common::read("keys/rsa2048_public.pem"),
+            Some(&pass)
+        )),
         KeyError::PublicKeyGiven
     );
     let public_der = reference().public_key_der().to_vec();
-    assert_eq!(invalid(FlowPrivateKey::from_der(&public_der, None)), KeyError::PublicKeyGiven);
-    assert_eq!(invalid(FlowPrivateKey::from_pem("", None)), KeyError::NotAKey);
-    assert_eq!(invalid(FlowPrivateKey::from_pem("hello", None)), KeyError::NotAKey);
-    assert_eq!(invalid(FlowPrivateKey::from_der(&[0x30, 0x03, 0x02, 0x01, 0x00], None)), KeyError::NotAKey);
+    assert_eq!(
+        invalid(FlowPrivateKey::from_der(&public_der, None)),
+        KeyError::PublicKeyGiven
+    );
+    assert_eq!(
+        invalid(FlowPrivateKey::from_pem("", None)),
+        KeyError::NotAKey
+    );
+    assert_eq!(
+        invalid(FlowPrivateKey::from_pem("hello", None)),
+        KeyError::NotAKey
+    );
+    assert_eq!(
+        invalid(FlowPrivateKey::from_der(
+            &[0x30, 0x03, 0x02, 0x01, 0x00],
+            None
+        )),
+        KeyError::NotAKey
+    );
     for (file, what) in [
         ("ec_p256_pkcs8.pem", "an EC key"),
         ("ec_p256_sec1.pem", "an EC key"),
         ("ed25519.pem", "an Ed25519 key"),
     ] {
-        assert_eq!(invalid(FlowPrivateKey::from_pem(test_data(file), None)), KeyError::NotRsa(what), "{file}");
+        assert_eq!(
+            invalid(FlowPrivateKey::from_pem(test_data(file), None)),
+            KeyError::NotRsa(what),
+            "{file}"
+        );
     }
     // A certificate alone is a public key, not the private one.
-    assert_eq!(invalid(FlowPrivateKey::from_pem(test_data("cert.pem"), None)), KeyError::PublicKeyGiven);
+    assert_eq!(
+        invalid(FlowPrivateKey::from_pem(test_data("cert.pem"), None)),
+        KeyError::PublicKeyGiven
+    );
     // A truncated key.
     let clean = String::from_utf8(common::read("keys/rsa2048_pkcs1.pem")).unwrap();
     let cut = clean.replace("-----END RSA PRIVATE KEY-----", "");
-    assert!(matches!(invalid(FlowPrivateKey::from_pem(cut, None)), KeyError::Corrupt(_)));
-    let error = FlowPrivateKey::from_pem(common::read("keys/rsa2048_public.pem"), None).unwrap_err();
+    assert!(matches!(
+        invalid(FlowPrivateKey::from_pem(cut, None)),
+        KeyError::Corrupt(_)
+    ));
+    let error =
+        FlowPrivateKey::from_pem(common::read("keys/rsa2048_public.pem"), None).unwrap_err();
     assert_eq!(error.code(), "invalid_key");
     assert_eq!(error.http_status(), Some(500));
     assert!(error.to_string().contains("private key"), "{error}");
@@ -146,8 +216,16 @@ fn small_keys_are_refused_with_their_size() {
 
 #[test]
 fn larger_keys_load() {
-    for (file, bits) in [("keys/rsa3072_pkcs8.pem", 3072), ("keys/rsa4096_pkcs8.pem", 4096)] {
-        assert_eq!(FlowPrivateKey::from_pem(common::read(file), None).unwrap().bits(), bits);
+    for (file, bits) in [
+        ("keys/rsa3072_pkcs8.pem", 3072),
+        ("keys/rsa4096_pkcs8.pem", 4096),
+    ] {
+        assert_eq!(
+            FlowPrivateKey::from_pem(common::read(file), None)
+                .unwrap()
+                .bits(),
+            bits
+        );
     }
 }
 
@@ -156,7 +234,12 @@ fn exported_private_keys_load_back() {
     let key = reference();
     let plain = key.private_key_pem(None).unwrap();
     assert!(plain.starts_with("-----BEGIN PRIVATE KEY-----\n"));
-    assert_eq!(FlowPrivateKey::from_pem(plain.as_bytes(), None).unwrap().public_key_pem(), key.public_key_pem());
+    assert_eq!(
+        FlowPrivateKey::from_pem(plain.as_bytes(), None)
+            .unwrap()
+            .public_key_pem(),
+        key.public_key_pem()
+    );
     let encrypted = key.private_key_pem(Some(b"s3cret")).unwrap();
     assert!(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
     let again = FlowPrivateKey::from_pem(encrypted.as_bytes(), Some(b"s3cret")).unwrap();
@@ -166,7 +249,12 @@ fn exported_private_keys_load_back() {
         Error::InvalidKey(KeyError::WrongPassphrase)
     );
     let der = key.private_key_der().unwrap();
-    assert_eq!(FlowPrivateKey::from_der(&der, None).unwrap().public_key_pem(), key.public_key_pem());
+    assert_eq!(
+        FlowPrivateKey::from_der(&der, None)
+            .unwrap()
+            .public_key_pem(),
+        key.public_key_pem()
+    );
 }
 
 #[test]
@@ -176,9 +264,15 @@ fn generated_keys_work_and_are_distinct() {
     assert_eq!(a.bits(), 2048);
     assert_ne!(a.public_key_fingerprint(), b.public_key_fingerprint());
     assert_eq!(a.source(), KeySource::Generated);
-    let (body, session) = wa_flows_crypto::client::seal_request(&a.public_key(), b"{\"action\":\"ping\"}").unwrap();
+    let (body, session) =
+        wa_flows_crypto::client::seal_request(&a.public_key(), b"{\"action\":\"ping\"}").unwrap();
     let request = wa_flows_crypto::decrypt_request(&a, body.as_bytes()).unwrap();
-    assert_eq!(session.open_response(&request.encrypt_response(b"ok")).unwrap(), b"ok");
+    assert_eq!(
+        session
+            .open_response(&request.encrypt_response(b"ok"))
+            .unwrap(),
+        b"ok"
+    );
     assert_eq!(
         wa_flows_crypto::decrypt_request(&b, body.as_bytes()).unwrap_err(),
         Error::KeyUnwrap
@@ -201,7 +295,10 @@ fn debug_output_never_shows_key_material() {
 fn fingerprint_is_sha256_of_spki_der() {
     use sha2::Digest as _;
     let key = reference();
-    assert_eq!(key.public_key_fingerprint(), hex::encode(sha2::Sha256::digest(key.public_key_der())));
+    assert_eq!(
+        key.public_key_fingerprint(),
+        hex::encode(sha2::Sha256::digest(key.public_key_der()))
+    );
 }
 
 #[test]
@@ -221,5 +318,10 @@ fn scrypt_sha1_prf_and_every_legacy_aes_size_load() {
     // A certificate in front of the key (a common bundle) is skipped.
     let mut bundle = test_data("cert.pem");
     bundle.extend(test_data("rsa2048_scrypt_src.pem"));
-    assert_eq!(FlowPrivateKey::from_pem(bundle, None).unwrap().public_key_pem(), expected);
+    assert_eq!(
+        FlowPrivateKey::from_pem(bundle, None)
+            .unwrap()
+            .public_key_pem(),
+        expected
+    );
 }

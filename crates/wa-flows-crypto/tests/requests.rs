@@ -40,19 +40,37 @@ fn every_request_vector_through_every_engine() {
             let result = run(vector, *engine);
             if expect["ok"].as_bool().unwrap() {
                 let request = result.unwrap_or_else(|e| panic!("{name} ({engine:?}): {e}"));
-                assert_eq!(request.plaintext(), expect["plaintext"].as_str().unwrap(), "{name}");
+                assert_eq!(
+                    request.plaintext(),
+                    expect["plaintext"].as_str().unwrap(),
+                    "{name}"
+                );
                 let key = request.response_key();
-                assert_eq!(hex::encode(key.aes_key()), expect["aes_key_hex"].as_str().unwrap());
-                assert_eq!(hex::encode(key.request_iv()), expect["iv_hex"].as_str().unwrap());
+                assert_eq!(
+                    hex::encode(key.aes_key()),
+                    expect["aes_key_hex"].as_str().unwrap()
+                );
+                assert_eq!(
+                    hex::encode(key.request_iv()),
+                    expect["iv_hex"].as_str().unwrap()
+                );
                 // The typed view parses every real request.
                 request.request().unwrap();
             } else {
                 let error = result.expect_err(name);
-                assert_eq!(error.code(), expect["error"].as_str().unwrap(), "{name} ({engine:?}): {error}");
+                assert_eq!(
+                    error.code(),
+                    expect["error"].as_str().unwrap(),
+                    "{name} ({engine:?}): {error}"
+                );
             }
         }
     }
-    assert!(names.len() >= 30, "only {} request vectors ran", names.len());
+    assert!(
+        names.len() >= 30,
+        "only {} request vectors ran",
+        names.len()
+    );
 }
 
 #[test]
@@ -68,7 +86,10 @@ fn the_two_steps_give_the_same_result_as_the_one_call() {
         // A host that unwrapped the key elsewhere hands the raw bytes over.
         let aes_key = wa_flows_crypto::AesKey::from_slice(aes_key.as_bytes()).unwrap();
         let decrypted = decrypt_payload(&request, &aes_key).unwrap();
-        assert_eq!(decrypted.plaintext(), vector["expect"]["plaintext"].as_str().unwrap());
+        assert_eq!(
+            decrypted.plaintext(),
+            vector["expect"]["plaintext"].as_str().unwrap()
+        );
     }
 }
 
@@ -93,7 +114,12 @@ fn every_response_vector_is_byte_exact() {
         )
         .unwrap();
         let body = encrypt_response(&key, vector["plaintext"].as_str().unwrap().as_bytes());
-        assert_eq!(body, vector["expected_body"].as_str().unwrap(), "{}", vector["name"]);
+        assert_eq!(
+            body,
+            vector["expected_body"].as_str().unwrap(),
+            "{}",
+            vector["name"]
+        );
     }
 }
 
@@ -125,7 +151,13 @@ fn responses_answer_requests_from_the_vectors() {
     let vector = &common::vectors("requests.json")[0];
     let request = run(vector, RsaEngine::available()[0]).unwrap();
     let body = request.encrypt_response(wa_flows_crypto::flow::PING_RESPONSE.as_bytes());
-    let expected = encrypt_response(request.response_key(), wa_flows_crypto::flow::PING_RESPONSE.as_bytes());
+    let expected = encrypt_response(
+        request.response_key(),
+        wa_flows_crypto::flow::PING_RESPONSE.as_bytes(),
+    );
     assert_eq!(body, expected);
-    assert_ne!(request.response_key().response_iv(), *request.response_key().request_iv());
+    assert_ne!(
+        request.response_key().response_iv(),
+        *request.response_key().request_iv()
+    );
 }

@@ -63,15 +63,18 @@ pub(crate) fn decrypt(block: &PemBlock, passphrase: &[u8]) -> Result<Zeroizing<V
     let (cipher_name, iv_hex) = dek_info
         .split_once(',')
         .ok_or(KeyError::Corrupt("the DEK-Info header is not `CIPHER,IV`"))?;
-    let cipher = DekCipher::from_name(cipher_name.trim()).ok_or(
-        KeyError::UnsupportedEncryption(
+    let cipher =
+        DekCipher::from_name(cipher_name.trim()).ok_or(KeyError::UnsupportedEncryption(
             "a legacy PEM cipher other than DES-EDE3-CBC or AES-128/192/256-CBC",
-        ),
-    )?;
+        ))?;
     let iv = decode_hex(iv_hex.trim())
         .filter(|iv| iv.len() == cipher.iv_len())
-        .ok_or(KeyError::Corrupt("the DEK-Info IV is not hexadecimal of the cipher's block size"))?;
-    let salt = iv.get(..8).ok_or(KeyError::Corrupt("the DEK-Info IV is too short"))?;
+        .ok_or(KeyError::Corrupt(
+            "the DEK-Info IV is not hexadecimal of the cipher's block size",
+        ))?;
+    let salt = iv
+        .get(..8)
+        .ok_or(KeyError::Corrupt("the DEK-Info IV is too short"))?;
     let key = evp_bytes_to_key(passphrase, salt, cipher.key_len());
 
     let mut buffer = Zeroizing::new(block.der.to_vec());

@@ -163,7 +163,9 @@ mod tests {
 
     #[test]
     fn reads_headers_even_when_newlines_became_spaces() {
-        let body = format!("Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\n{BODY}");
+        let body = format!(
+            "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\n{BODY}"
+        );
         let text = pem("RSA PRIVATE KEY", &body).replace('\n', " ");
         let blocks = parse_blocks(&text).unwrap();
         assert_eq!(blocks[0].header("proc-type"), Some("4,ENCRYPTED"));
@@ -177,10 +179,7 @@ mod tests {
     fn reports_truncation() {
         let clean = pem("PRIVATE KEY", BODY);
         let truncated = clean.get(..clean.len() - 20).unwrap();
-        assert!(matches!(
-            parse_blocks(truncated),
-            Err(KeyError::Corrupt(_))
-        ));
+        assert!(matches!(parse_blocks(truncated), Err(KeyError::Corrupt(_))));
         assert!(parse_blocks("no pem here").unwrap().is_empty());
         assert!(matches!(
             parse_blocks(&pem("PRIVATE KEY", "@@@@")),
