@@ -29,6 +29,17 @@ pub const DEFAULT_KEY_BITS: usize = 2048;
 /// (OWASP's 2023 recommendation).
 const PBKDF2_ITERATIONS: u32 = 600_000;
 
+/// Upper bounds on the cost of decrypting a stored key (see `check_kdf_cost`). Under the
+/// fuzzer they are low, so that it explores parsing instead of waiting on key derivation.
+#[cfg(not(fuzzing))]
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+#[cfg(fuzzing)]
+const MAX_PBKDF2_ITERATIONS: u32 = 4096;
+#[cfg(not(fuzzing))]
+const MAX_SCRYPT_MEMORY: u64 = 256 << 20;
+#[cfg(fuzzing)]
+const MAX_SCRYPT_MEMORY: u64 = 1 << 20;
+
 const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 
 /// Which implementation performs the RSA private-key operation.
@@ -621,6 +632,7 @@ fn rsa_from_encrypted_pkcs8(
             "PBES1 (a pre-2000 PKCS#5 scheme)",
         ));
     }
+    check_kdf_cost(&info.encryption_algorithm)?;
     let passphrase = passphrase.ok_or(KeyError::PassphraseRequired)?;
     let mut buffer = Zeroizing::new(info.encrypted_data.as_bytes().to_vec());
     let plaintext = info
@@ -631,6 +643,34 @@ fn rsa_from_encrypted_pkcs8(
     let inner =
         pkcs8::PrivateKeyInfoRef::from_der(plaintext).map_err(|_| KeyError::WrongPassphrase)?;
     rsa_from_private_key_info(&inner)
+}
+
+/// Refuses key-derivation parameters that would take minutes or gigabytes: a key file is
+/// configuration, but it may come from a dashboard anyone can paste into.
+fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme) -> Result<(), KeyError> {
+    let Some(params) = scheme.pbes2() else {
+        return Ok(());
+    };
+    if let Some(pbkdf2) = params.kdf.pbkdf2() {
+        if pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS {
+            return Err(KeyError::UnsupportedEncryption(
+                "PBKDF2 with more than 10 million iterations",
+            ));
+        }
+    }
+    if let Some(scrypt) = params.kdf.scrypt() {
+        // scrypt needs 128 * r * N bytes (and p times the work).
+        let memory = 128u64
+            .saturating_mul(u64::from(scrypt.block_size))
+            .saturating_mul(u64::from(scrypt.cost_parameter));
+        let work = memory.saturating_mul(u64::from(scrypt.parallelization));
+        if memory > MAX_SCRYPT_MEMORY || work > 16 * MAX_SCRYPT_MEMORY {
+            return Err(KeyError::UnsupportedEncryption(
+                "scrypt parameters needing more than 256 MiB",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn rsa_from_pkcs1(der: &[u8]) -> Result<rsa::RsaPrivateKey, KeyError> {

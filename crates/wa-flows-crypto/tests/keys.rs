@@ -325,3 +325,28 @@ fn scrypt_sha1_prf_and_every_legacy_aes_size_load() {
         expected
     );
 }
+
+#[test]
+fn key_derivation_costs_are_bounded() {
+    use der::{Decode as _, Encode as _};
+    use pkcs8::pkcs5::EncryptionScheme;
+    use pkcs8::pkcs5::pbes2::Kdf;
+    let pem = String::from_utf8(common::read("keys/rsa2048_pkcs8_aes256.pem")).unwrap();
+    let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
+    let mut info = pkcs8::EncryptedPrivateKeyInfoOwned::from_der(&der).unwrap();
+    let EncryptionScheme::Pbes2(params) = &mut info.encryption_algorithm else {
+        panic!("the vector key is PBES2");
+    };
+    let Kdf::Pbkdf2(pbkdf2) = &mut params.kdf else {
+        panic!("the vector key uses PBKDF2");
+    };
+    pbkdf2.iteration_count = 2_000_000_000;
+    let patched = info.to_der().unwrap();
+    // Refused before any of the two billion iterations run.
+    assert_eq!(
+        FlowPrivateKey::from_der(&patched, Some(&passphrase())).unwrap_err(),
+        Error::InvalidKey(KeyError::UnsupportedEncryption(
+            "PBKDF2 with more than 10 million iterations"
+        ))
+    );
+}

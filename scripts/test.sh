@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of the project: Rust (both RSA engines), C (plain, ASan+UBSan, valgrind),
+# Python, npm/wasm (Node and workerd), and the fuzz regression corpus.
+# Installs what it needs first, so it works word for word on a fresh machine.
+#
+#   ./scripts/test.sh            everything
+#   ./scripts/test.sh rust       only the Rust workspace
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+only=${1:-all}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+bash scripts/install-deps.sh "$only"
+
+if [[ $only == all || $only == rust ]]; then
+    step "cargo fmt --check"
+    cargo fmt --all --check
+    step "cargo clippy (-D warnings)"
+    cargo clippy --workspace --all-targets -- -D warnings
+    step "cargo test --workspace (aws-lc and RustCrypto RSA engines)"
+    cargo test --workspace
+    step "cargo test -p wa-flows-crypto --no-default-features (RustCrypto engine only, as on wasm32)"
+    cargo test -p wa-flows-crypto --no-default-features
+fi
+
+if [[ $only == all || $only == c ]]; then
+    step "C ABI: header diff, C tests plain / ASan+UBSan / valgrind"
+    bash bindings/c/run-tests.sh
+fi
+
+if [[ $only == all || $only == python ]]; then
+    step "Python package"
+    bash bindings/python/run-tests.sh
+fi
+
+if [[ $only == all || $only == node ]]; then
+    step "npm package (wasm): Node engines, packaging, workerd"
+    bash bindings/node/run-tests.sh
+fi
+
+cd "$root"
+step "all tests passed"
