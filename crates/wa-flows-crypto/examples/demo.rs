@@ -4,6 +4,14 @@
 //! cargo run -p wa-flows-crypto --example demo
 //! ```
 
+// Test code: a failed fixture or assertion should stop the run loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::time::Instant;
 
 use wa_flows_crypto::flow::PING_RESPONSE;

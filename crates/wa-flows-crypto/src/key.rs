@@ -651,18 +651,18 @@ fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme) -> Result<(), KeyErro
     let Some(params) = scheme.pbes2() else {
         return Ok(());
     };
-    if let Some(pbkdf2) = params.kdf.pbkdf2() {
-        if pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS {
-            return Err(KeyError::UnsupportedEncryption(
-                "PBKDF2 with more than 10 million iterations",
-            ));
-        }
+    if let Some(pbkdf2) = params.kdf.pbkdf2()
+        && pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS
+    {
+        return Err(KeyError::UnsupportedEncryption(
+            "PBKDF2 with more than 10 million iterations",
+        ));
     }
     if let Some(scrypt) = params.kdf.scrypt() {
         // scrypt needs 128 * r * N bytes (and p times the work).
         let memory = 128u64
             .saturating_mul(u64::from(scrypt.block_size))
-            .saturating_mul(u64::from(scrypt.cost_parameter));
+            .saturating_mul(scrypt.cost_parameter);
         let work = memory.saturating_mul(u64::from(scrypt.parallelization));
         if memory > MAX_SCRYPT_MEMORY || work > 16 * MAX_SCRYPT_MEMORY {
             return Err(KeyError::UnsupportedEncryption(

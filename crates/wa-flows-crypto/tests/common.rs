@@ -1,5 +1,12 @@
 //! Shared helpers: loading `../shared/vectors/`.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, missing_docs)]
+// Test code: a failed fixture or assertion should stop the run loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
 

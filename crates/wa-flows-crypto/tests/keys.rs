@@ -1,5 +1,13 @@
 //! Loading every key a user may hold, and refusing everything else with a useful error.
 
+// Test code: a failed fixture or assertion should stop the run loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use wa_flows_crypto::key::KeySource;

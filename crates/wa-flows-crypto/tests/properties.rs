@@ -1,6 +1,14 @@
 //! Properties over arbitrary payloads: the WhatsApp side and the endpoint side agree, and any
 //! change to a sealed request makes it fail.
 
+// Test code: a failed fixture or assertion should stop the run loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::sync::OnceLock;
 
 use proptest::prelude::*;

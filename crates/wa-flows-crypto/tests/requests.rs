@@ -1,6 +1,14 @@
 //! Every request, response and signature vector in `../shared/vectors/`, through every RSA
 //! engine compiled in.
 
+// Test code: a failed fixture or assertion should stop the run loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use std::collections::BTreeSet;

@@ -2,6 +2,14 @@
 //! SHA-256/MGF1-SHA-256 through `unwrap_aes_key` (both engines), AES-128-GCM with 16-byte IVs
 //! through `decrypt_payload` and `ResponseKey`, HMAC-SHA256 through `sign`/`verify_signature`.
 
+// Test code: a failed fixture or assertion should stop the run loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use wa_flows_crypto::{
     AesKey, EncryptedRequest, Error, FlowPrivateKey, ResponseKey, RsaEngine, decrypt_payload, sign,
     unwrap_aes_key, verify_signature,
