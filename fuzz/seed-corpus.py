@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Writes seed corpora for every fuzz target into fuzz/corpus/<target>/ from ../shared/vectors/.
+
+The layouts match fuzz/src/harness.rs: `private_key` inputs start with a mode byte (bit 0:
+give the passphrase, bit 1: DER instead of PEM); `media` inputs start with a mode byte and 8
+chunk-size bytes.
+"""
+import hashlib
+import json
+import os
+import pathlib
+
+here = pathlib.Path(__file__).resolve().parent
+vectors = here.parent.parent / "shared" / "vectors"
+corpus = here / "corpus"
+
+
+def put(target: str, data: bytes) -> None:
+    folder = corpus / target
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+for key in sorted((vectors / "keys").iterdir()):
+    raw = key.read_bytes()
+    for mode in range(4):
+        put("private_key", bytes([mode]) + raw)
+    text = raw.decode("latin-1")
+    put("private_key", b"\x01" + text.replace("\n", "\\n").encode("latin-1"))
+    put("private_key", b"\x01" + text.replace("\n", " ").encode("latin-1"))
+
+requests = json.loads((vectors / "requests.json").read_text())
+for vector in requests["vectors"]:
+    body = json.dumps(vector["request"]).encode()
+    if not vector["expect"]["ok"] and vector["key"] == "keys/rsa2048_pkcs8.pem":
+        put("request_body", body)
+    put("request_mutated", bytes([len(body) % 2, 1, 0, 0, 5, 1, 0]) + body[:40])
+
+for vector in json.loads((vectors / "responses.json").read_text())["vectors"]:
+    put(
+        "response_round_trip",
+        bytes.fromhex(vector["aes_key_hex"]) + bytes.fromhex(vector["request_iv_hex"])
+        + vector["plaintext"].encode(),
+    )
+
+for vector in json.loads((vectors / "media.json").read_text())["vectors"]:
+    put("media_metadata", json.dumps(vector["metadata"]).encode())
+    cdn = (vectors / vector["file"]).read_bytes()[:4096]
+    put("media", bytes([3]) + bytes(range(1, 9)) + cdn)
+for mode in range(3):
+    put("media", bytes([mode, 1, 2, 3, 5, 8, 13, 21, 34, 2, 0, 0, 7, 9, 1, 0, 12, 3]))
+
+for vector in json.loads((vectors / "signatures.json").read_text())["vectors"]:
+    secret = vector["app_secret"].encode()
+    header = vector["header"].encode()
+    import base64
+
+    body = base64.b64decode(vector["body_b64"])
+    put("signature", bytes([len(secret)]) + secret + bytes([len(header)]) + header + body)
+
+print(f"seed corpora written to {corpus.relative_to(os.getcwd()) if corpus.is_relative_to(os.getcwd()) else corpus}")
