@@ -386,8 +386,11 @@ pub fn signature(data: &[u8]) {
     }
 }
 
+/// A fuzz target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the regression replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("private_key", private_key),
     ("request_body", request_body),
     ("request_mutated", request_mutated),

@@ -33,6 +33,13 @@ impl ClientSession {
     }
 }
 
+impl From<ResponseKey> for ClientSession {
+    /// A session for a request whose AES key and IV are known (from test vectors, say).
+    fn from(response_key: ResponseKey) -> Self {
+        Self { response_key }
+    }
+}
+
 /// Seals `plaintext` (the request JSON) for `public_key` with a fresh AES key and IV, and
 /// returns the POST body and the session that opens the answer.
 ///

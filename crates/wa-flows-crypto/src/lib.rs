@@ -14,7 +14,10 @@ pub mod signature;
 pub use error::{Error, ErrorKind, KeyError, Result, SignatureError};
 pub use flow::{Action, FlowRequest};
 pub use key::{FlowPrivateKey, FlowPublicKey, RsaEngine};
-// MEDIA-REEXPORT (restored when media.rs lands): pub use media::{MediaDecryptor, MediaMetadata, MediaVerifier, decrypt_media_content, decrypt_media_content_in_place};
+pub use media::{
+    MediaDecryptor, MediaMetadata, MediaVerifier, decrypt_media_content,
+    decrypt_media_content_in_place,
+};
 pub use request::{
     AesKey, DecryptedRequest, EncryptedRequest, decrypt_payload, decrypt_request, unwrap_aes_key,
 };

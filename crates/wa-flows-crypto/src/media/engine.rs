@@ -1,0 +1,392 @@
+//! The one pass every media entry point shares.
+//!
+//! The CDN file is `ciphertext ‖ mac`, where `mac` is the first 10 bytes of
+//! HMAC-SHA256(hmac_key, iv ‖ ciphertext). Every entry point (one-shot, in place, streaming)
+//! feeds the ciphertext *except its last block* through [`Engine::absorb`], in place and in
+//! cache-sized pieces: each piece is hashed (file hash), authenticated (HMAC), decrypted and
+//! hashed again (plaintext hash) while it is still in the L1 cache. The last block and the MAC go
+//! to [`Engine::finish`], which runs the checks in the protocol's order: file hash, MAC,
+//! padding, plaintext hash.
+
+use aes::Aes256;
+use aes::cipher::array::Array;
+use aes::cipher::{BlockModeDecrypt, KeyIvInit};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::MediaMetadata;
+use crate::error::{Error, Result};
+
+/// Length of the truncated HMAC-SHA256 at the end of the CDN file.
+pub(crate) const MAC_LEN: usize = 10;
+/// AES block length.
+pub(crate) const BLOCK_LEN: usize = 16;
+/// How much data one step of the fused loop touches: small enough that the piece stays in the
+/// L1 data cache between the four passes over it (file hash, HMAC, decrypt, plaintext hash).
+pub(crate) const CHUNK_LEN: usize = 16 * 1024;
+
+/// HMAC-SHA256 keyed with a 32-byte key, without a fallible constructor.
+///
+/// HMAC pads keys shorter than the hash's 64-byte block with zeros, so keying it with the
+/// zero-extended 64-byte key is the same function; the fixed-size constructor cannot fail.
+pub(crate) fn new_mac(key: &[u8; 32]) -> Hmac<Sha256> {
+    let mut block = Zeroizing::new([0u8; 64]);
+    for (dst, src) in block.iter_mut().zip(key) {
+        *dst = *src;
+    }
+    <Hmac<Sha256> as KeyInit>::new(Array::cast_from_core(&block))
+}
+
+/// The first [`MAC_LEN`] bytes of a finished HMAC.
+fn truncated_tag(mac: Hmac<Sha256>) -> [u8; MAC_LEN] {
+    let full = mac.finalize().into_bytes();
+    let mut tag = [0u8; MAC_LEN];
+    for (dst, src) in tag.iter_mut().zip(full.iter()) {
+        *dst = *src;
+    }
+    tag
+}
+
+/// Checks the length rules of a CDN file of `file_len` bytes; returns the ciphertext length.
+///
+/// These run before any hash, so a truncated download is `malformed`, not a hash mismatch.
+pub(crate) fn ciphertext_len(file_len: u64) -> Result<u64> {
+    let Some(ciphertext_len) = file_len.checked_sub(MAC_LEN as u64) else {
+        return Err(Error::Malformed(
+            "the media file is shorter than its 10-byte HMAC",
+        ));
+    };
+    if ciphertext_len == 0 {
+        return Err(Error::Malformed(
+            "the media file holds no ciphertext before its HMAC",
+        ));
+    }
+    if !ciphertext_len.is_multiple_of(BLOCK_LEN as u64) {
+        return Err(Error::Malformed(
+            "the media ciphertext is not a whole number of 16-byte AES blocks",
+        ));
+    }
+    Ok(ciphertext_len)
+}
+
+/// A CDN file split into its parts, after the length checks.
+pub(crate) struct Parts<'a> {
+    /// Every ciphertext block but the last.
+    pub(crate) body: &'a mut [u8],
+    /// The last ciphertext block (it holds the padding).
+    pub(crate) last: [u8; BLOCK_LEN],
+    /// The truncated HMAC.
+    pub(crate) tag: [u8; MAC_LEN],
+}
+
+impl<'a> Parts<'a> {
+    /// Splits a whole CDN file held in a mutable buffer.
+    pub(crate) fn split(file: &'a mut [u8]) -> Result<Self> {
+        let ciphertext_len = ciphertext_len(file.len() as u64)?;
+        let body_len = usize::try_from(ciphertext_len)
+            .ok()
+            .and_then(|len| len.checked_sub(BLOCK_LEN))
+            .ok_or(Error::Malformed("the media file is too large"))?;
+        let (body, rest) = file
+            .split_at_mut_checked(body_len)
+            .ok_or(Error::Malformed("the media file is too large"))?;
+        let (last, rest) = rest
+            .split_first_chunk::<BLOCK_LEN>()
+            .ok_or(Error::Malformed("the media file is too large"))?;
+        let tag = rest
+            .first_chunk::<MAC_LEN>()
+            .ok_or(Error::Malformed("the media file is too large"))?;
+        Ok(Parts {
+            body,
+            last: *last,
+            tag: *tag,
+        })
+    }
+}
+
+/// File hash and MAC: what [`super::MediaVerifier`] needs and [`Engine`] builds on.
+pub(crate) struct Authenticator {
+    /// `None` when the file hash is computed elsewhere (the `parallel` one-shot).
+    file_hash: Option<Sha256>,
+    mac: Hmac<Sha256>,
+    encrypted_hash: [u8; 32],
+}
+
+impl Authenticator {
+    pub(crate) fn new(metadata: &MediaMetadata, hash_file: bool) -> Self {
+        let mut mac = new_mac(metadata.hmac_key());
+        Mac::update(&mut mac, metadata.iv());
+        Authenticator {
+            file_hash: hash_file.then(Sha256::new),
+            mac,
+            encrypted_hash: *metadata.encrypted_hash(),
+        }
+    }
+
+    /// Absorbs ciphertext (never the MAC).
+    pub(crate) fn absorb(&mut self, ciphertext: &[u8]) {
+        if let Some(file_hash) = self.file_hash.as_mut() {
+            Digest::update(file_hash, ciphertext);
+        }
+        Mac::update(&mut self.mac, ciphertext);
+    }
+
+    /// Absorbs the ciphertext not yet seen (`tail`), then checks the file hash and the MAC, in
+    /// that order. `file_digest` is the file hash computed elsewhere, if it was.
+    pub(crate) fn verify(
+        mut self,
+        tail: &[u8],
+        tag: &[u8; MAC_LEN],
+        file_digest: Option<[u8; 32]>,
+    ) -> Result<()> {
+        self.absorb(tail);
+        let digest: [u8; 32] = match self.file_hash.take() {
+            Some(mut file_hash) => {
+                Digest::update(&mut file_hash, tag);
+                file_hash.finalize().into()
+            }
+            // Fails closed: without a digest the file hash cannot match.
+            None => file_digest.unwrap_or([0; 32]),
+        };
+        if !bool::from(digest.ct_eq(&self.encrypted_hash)) {
+            return Err(Error::EncryptedHashMismatch);
+        }
+        if !bool::from(truncated_tag(self.mac).ct_eq(tag)) {
+            return Err(Error::HmacMismatch);
+        }
+        Ok(())
+    }
+}
+
+/// The decrypted last block: up to 15 plaintext bytes once the padding is removed.
+pub(crate) struct LastBlock {
+    block: Zeroizing<[u8; BLOCK_LEN]>,
+    len: usize,
+}
+
+impl LastBlock {
+    pub(crate) fn plaintext(&self) -> &[u8] {
+        self.block.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// The PKCS#7 padding length of the last block, or `None` if it is not valid padding.
+///
+/// Runs only after the MAC was verified, so its timing cannot serve as a padding oracle.
+fn unpadded_len(block: &[u8; BLOCK_LEN]) -> Option<usize> {
+    let pad = usize::from(*block.last()?);
+    let data_len = BLOCK_LEN.checked_sub(pad)?;
+    let valid = pad != 0 && block.iter().skip(data_len).all(|&b| usize::from(b) == pad);
+    valid.then_some(data_len)
+}
+
+/// The fused per-chunk pass: file hash, HMAC, AES-256-CBC decryption, plaintext hash.
+pub(crate) struct Engine {
+    auth: Authenticator,
+    cipher: cbc::Decryptor<Aes256>,
+    plaintext_hash: Sha256,
+    expected_plaintext_hash: [u8; 32],
+}
+
+impl Engine {
+    /// `hash_file: false` leaves the file hash to the caller (who passes it to `finish`).
+    pub(crate) fn new(metadata: &MediaMetadata, hash_file: bool) -> Self {
+        Engine {
+            auth: Authenticator::new(metadata, hash_file),
+            cipher: cbc::Decryptor::<Aes256>::new(
+                Array::cast_from_core(metadata.encryption_key()),
+                Array::cast_from_core(metadata.iv()),
+            ),
+            plaintext_hash: Sha256::new(),
+            expected_plaintext_hash: *metadata.plaintext_hash(),
+        }
+    }
+
+    /// Decrypts `buf` in place: whole ciphertext blocks, never the file's last block.
+    ///
+    /// A length that is not a multiple of 16 is a bug in the caller; the trailing partial
+    /// block would be left undecrypted but still authenticated, so the result fails closed.
+    pub(crate) fn absorb(&mut self, buf: &mut [u8]) {
+        debug_assert!(buf.len().is_multiple_of(BLOCK_LEN));
+        for piece in buf.chunks_mut(CHUNK_LEN) {
+            self.auth.absorb(piece);
+            let (blocks, _partial) = Array::slice_as_chunks_mut(piece);
+            self.cipher.decrypt_blocks(blocks);
+            Digest::update(&mut self.plaintext_hash, &*piece);
+        }
+    }
+
+    /// Takes the file's last ciphertext block and its MAC, and runs every check in the
+    /// protocol's order: file hash, MAC, padding, plaintext hash.
+    pub(crate) fn finish(
+        mut self,
+        last: &[u8; BLOCK_LEN],
+        tag: &[u8; MAC_LEN],
+        file_digest: Option<[u8; 32]>,
+    ) -> Result<LastBlock> {
+        self.auth.verify(last, tag, file_digest)?;
+        let mut block = Zeroizing::new(*last);
+        self.cipher
+            .decrypt_block(Array::cast_from_core_mut(&mut block));
+        let len = unpadded_len(&block).ok_or(Error::Padding)?;
+        let last = LastBlock { block, len };
+        Digest::update(&mut self.plaintext_hash, last.plaintext());
+        let digest: [u8; 32] = self.plaintext_hash.finalize().into();
+        if !bool::from(digest.ct_eq(&self.expected_plaintext_hash)) {
+            return Err(Error::PlaintextHashMismatch);
+        }
+        Ok(last)
+    }
+}
+
+/// Bytes received but not yet released: what a streaming pass must hold back.
+///
+/// The streaming decryptor keeps the last 10 bytes (they may be the MAC) and at least one more
+/// byte (the last ciphertext block, which holds the padding, is released only by `finish`), and
+/// releases whole blocks; the verifier keeps only the 10 bytes.
+pub(crate) struct Held {
+    bytes: [u8; Held::CAPACITY],
+    len: usize,
+}
+
+impl Held {
+    /// The most any policy keeps: `keep + align - 1` = (10 + 1) + 16 - 1.
+    pub(crate) const CAPACITY: usize = MAC_LEN + BLOCK_LEN;
+
+    pub(crate) const fn new() -> Self {
+        Held {
+            bytes: [0; Held::CAPACITY],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+
+    /// How many bytes feeding `incoming` more bytes will release under the policy.
+    pub(crate) const fn releasable(&self, incoming: usize, keep: usize, align: usize) -> usize {
+        let available = self.len.saturating_add(incoming);
+        available.saturating_sub(keep) / align * align
+    }
+
+    /// Feeds `chunk`: passes the bytes that may be released, in order, to `release` (straight
+    /// from `chunk` where possible, so big chunks are not copied here), and keeps the rest.
+    /// Exactly [`Held::releasable`] bytes are released in total.
+    pub(crate) fn feed(
+        &mut self,
+        mut chunk: &[u8],
+        keep: usize,
+        align: usize,
+        mut release: impl FnMut(&[u8]),
+    ) {
+        loop {
+            let releasable = self.releasable(chunk.len(), keep, align);
+            if releasable == 0 {
+                break;
+            }
+            if self.len == 0 {
+                let (now, rest) = chunk.split_at(releasable.min(chunk.len()));
+                release(now);
+                chunk = rest;
+            } else if self.len < align {
+                // Complete the held partial block from the chunk.
+                let (fill, rest) = chunk.split_at((align - self.len).min(chunk.len()));
+                self.push(fill);
+                chunk = rest;
+            } else {
+                let now = releasable.min(self.len / align * align);
+                release(self.bytes.get(..now).unwrap_or_default());
+                self.bytes.rotate_left(now.min(Held::CAPACITY));
+                self.len -= now.min(self.len);
+            }
+        }
+        self.push(chunk);
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        let end = self.len.saturating_add(bytes.len());
+        debug_assert!(end <= Held::CAPACITY);
+        if let Some(dst) = self.bytes.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+            self.len = end;
+        }
+        // Otherwise (impossible by the policy) the bytes are dropped; the byte count then
+        // disagrees with what is held and `finish` fails closed.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_rules() {
+        let mut block = [7u8; 16];
+        block[15] = 1;
+        assert_eq!(unpadded_len(&block), Some(15));
+        assert_eq!(unpadded_len(&[16; 16]), Some(0));
+        assert_eq!(unpadded_len(&[0; 16]), None);
+        assert_eq!(unpadded_len(&[17; 16]), None);
+        let mut block = [3u8; 16];
+        block[13] = 2;
+        assert_eq!(unpadded_len(&block), None);
+        block[13] = 3;
+        assert_eq!(unpadded_len(&block), Some(13));
+    }
+
+    #[test]
+    fn zero_extended_hmac_key_is_the_same_function() {
+        let key = [0x5a; 32];
+        let mut ours = new_mac(&key);
+        let mut reference = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+        Mac::update(&mut ours, b"iv and ciphertext");
+        Mac::update(&mut reference, b"iv and ciphertext");
+        assert_eq!(
+            ours.finalize().into_bytes(),
+            reference.finalize().into_bytes()
+        );
+    }
+
+    #[test]
+    fn length_rules() {
+        assert!(ciphertext_len(0).is_err());
+        assert!(ciphertext_len(9).is_err());
+        assert!(ciphertext_len(10).is_err());
+        assert!(ciphertext_len(25).is_err());
+        assert_eq!(ciphertext_len(26).unwrap(), 16);
+        assert!(ciphertext_len(27).is_err());
+        assert_eq!(ciphertext_len(42).unwrap(), 32);
+    }
+
+    #[test]
+    fn held_releases_exactly_what_it_promises() {
+        for (keep, align) in [(MAC_LEN + 1, BLOCK_LEN), (MAC_LEN, 1)] {
+            for first in 0..40 {
+                for second in 0..70 {
+                    let mut held = Held::new();
+                    let data: Vec<u8> = (0..(first + second) as u32).map(|i| i as u8).collect();
+                    let mut released = Vec::new();
+                    let (a, b) = data.split_at(first);
+                    let expect_a = held.releasable(a.len(), keep, align);
+                    held.feed(a, keep, align, |bytes| {
+                        assert_eq!(bytes.len() % align, 0);
+                        released.extend_from_slice(bytes)
+                    });
+                    assert_eq!(released.len(), expect_a);
+                    let expect_b = held.releasable(b.len(), keep, align);
+                    held.feed(b, keep, align, |bytes| released.extend_from_slice(bytes));
+                    assert_eq!(released.len(), expect_a + expect_b);
+                    released.extend_from_slice(held.as_slice());
+                    assert_eq!(released, data);
+                    assert!(held.as_slice().len() < keep + align);
+                    if data.len() >= keep {
+                        assert!(held.as_slice().len() >= keep);
+                    }
+                }
+            }
+        }
+    }
+}
