@@ -4,7 +4,7 @@
 # Installs what it needs first, so it works word for word on a fresh machine.
 #
 #   ./scripts/test.sh            everything
-#   ./scripts/test.sh rust       only the Rust workspace
+#   ./scripts/test.sh rust       only the Rust workspace (also: c, python, node, examples, fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -38,6 +38,16 @@ fi
 if [[ $only == all || $only == node ]]; then
     step "npm package (wasm): Node engines, packaging, workerd"
     bash bindings/node/run-tests.sh
+fi
+
+if [[ $only == all || $only == examples ]]; then
+    step "endpoint examples: end to end, and the CLI's check-endpoint against each"
+    bash scripts/test-examples.sh
+fi
+
+if [[ $only == all || $only == fuzz ]]; then
+    step "fuzz smoke run (every target, 10 s each; needs nightly)"
+    bash fuzz/run.sh 10
 fi
 
 cd "$root"
