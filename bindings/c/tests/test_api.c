@@ -1,0 +1,283 @@
+/* The ABI contract itself: NULL checks, buffer sizes, nothing written on failure, statuses,
+ * error messages, the panic boundary, key round trips and sharing a key between threads. */
+#include <pthread.h>
+
+#include "testutil.h"
+
+/* Not in the header: makes the library panic inside a guarded entry point. */
+wfc_status wfc_test_panic(void);
+
+static const char *vectors;
+static wfc_private_key *shared_key;
+static uint8_t *shared_body;
+static size_t shared_body_len;
+
+static void test_statuses(void) {
+  static const struct {
+    uint32_t status;
+    const char *code;
+    uint16_t http;
+  } table[] = {
+      {WFC_STATUS_OK, "ok", 0},
+      {WFC_STATUS_MALFORMED, "malformed", 421},
+      {WFC_STATUS_KEY_UNWRAP, "key_unwrap", 421},
+      {WFC_STATUS_PAYLOAD_AUTH, "payload_auth", 421},
+      {WFC_STATUS_INVALID_KEY, "invalid_key", 500},
+      {WFC_STATUS_INVALID_SIGNATURE, "invalid_signature", 432},
+      {WFC_STATUS_ENCRYPTED_HASH_MISMATCH, "encrypted_hash_mismatch", 0},
+      {WFC_STATUS_HMAC_MISMATCH, "hmac_mismatch", 0},
+      {WFC_STATUS_PADDING, "padding", 0},
+      {WFC_STATUS_PLAINTEXT_HASH_MISMATCH, "plaintext_hash_mismatch", 0},
+      {WFC_STATUS_NULL_PARAMETER, "null_parameter", 500},
+      {WFC_STATUS_BUFFER_TOO_SMALL, "buffer_too_small", 0},
+      {WFC_STATUS_PANIC, "panic", 500},
+      {12345, "unknown", 0},
+  };
+  size_t i;
+  for (i = 0; i < sizeof table / sizeof table[0]; i++) {
+    CHECK(strcmp(wfc_status_str(table[i].status), table[i].code) == 0, "status %u is %s",
+          (unsigned)table[i].status, wfc_status_str(table[i].status));
+    CHECK(wfc_status_http_status(table[i].status) == table[i].http, "http of %s",
+          table[i].code);
+  }
+  CHECK(strlen(wfc_version()) > 0, "version");
+}
+
+static void test_nulls_and_frees(void) {
+  wfc_private_key *key = (wfc_private_key *)0x1;
+  uint8_t buf[8] = {0xAA};
+  size_t len = 77;
+  wfc_status st;
+  /* Every _free accepts NULL. */
+  wfc_private_key_free(NULL);
+  wfc_decrypted_request_free(NULL);
+  wfc_encrypted_request_free(NULL);
+  wfc_response_key_free(NULL);
+  wfc_media_metadata_free(NULL);
+  wfc_media_decryptor_free(NULL);
+  wfc_media_verifier_free(NULL);
+  /* NULL input with a length, NULL out pointers, NULL handles. */
+  st = wfc_private_key_from_pem(NULL, 10, NULL, 0, &key);
+  CHECK_STATUS(st, WFC_STATUS_NULL_PARAMETER, "pem NULL with length");
+  CHECK(key == (wfc_private_key *)0x1, "key_out written on failure");
+  CHECK(strstr(last_error(), "pem") != NULL, "message names the parameter: %s", last_error());
+  CHECK_STATUS(wfc_private_key_from_pem((const uint8_t *)"x", 1, NULL, 0, NULL),
+               WFC_STATUS_NULL_PARAMETER, "key_out NULL");
+  CHECK_STATUS(wfc_private_key_public_pem(NULL, buf, sizeof buf, &len),
+               WFC_STATUS_NULL_PARAMETER, "key NULL");
+  CHECK(len == 77 && buf[0] == 0xAA, "written on NULL_PARAMETER");
+  CHECK_STATUS(wfc_decrypt_request(NULL, (const uint8_t *)"{}", 2, NULL),
+               WFC_STATUS_NULL_PARAMETER, "decrypt_request NULLs");
+  CHECK_STATUS(wfc_encrypt_response(NULL, NULL, 0, buf, sizeof buf, &len),
+               WFC_STATUS_NULL_PARAMETER, "encrypt_response key NULL");
+  CHECK_STATUS(wfc_verify_signature(NULL, 0, NULL, 0, NULL, 0), WFC_STATUS_INVALID_SIGNATURE,
+               "empty inputs are allowed as NULL with length 0");
+  CHECK_STATUS(wfc_sign(NULL, 0, NULL, 0, buf, sizeof buf, NULL), WFC_STATUS_NULL_PARAMETER,
+               "out_len NULL");
+  CHECK_STATUS(wfc_sign(NULL, 0, NULL, 0, NULL, 5, &len), WFC_STATUS_NULL_PARAMETER,
+               "out NULL with a capacity");
+  CHECK_STATUS(wfc_media_decryptor_update(NULL, NULL, 0, buf, sizeof buf, &len),
+               WFC_STATUS_NULL_PARAMETER, "decryptor NULL");
+  CHECK_STATUS(wfc_media_decryptor_finish(NULL, buf, sizeof buf, &len),
+               WFC_STATUS_NULL_PARAMETER, "finish NULL");
+  CHECK_STATUS(wfc_media_verifier_finish(NULL), WFC_STATUS_NULL_PARAMETER, "verifier NULL");
+  CHECK_STATUS(wfc_decrypt_media_content_in_place(NULL, buf, sizeof buf, &len),
+               WFC_STATUS_NULL_PARAMETER, "metadata NULL");
+  CHECK(wfc_private_key_bits(NULL) == 0 && wfc_private_key_public_pem_len(NULL) == 0 &&
+            wfc_decrypted_request_plaintext_len(NULL) == 0 &&
+            wfc_media_decryptor_update_len(NULL, 5) == 0,
+        "accessors of NULL give 0");
+  /* Pure size helpers. */
+  CHECK(wfc_encrypt_response_len(0) == 24, "encrypt_response_len(0)");
+  CHECK(wfc_encrypt_response_len(28) == 60, "encrypt_response_len(28)");
+  CHECK(wfc_encrypt_response_len((size_t)-1) == (size_t)-1, "overflow saturates");
+  CHECK(wfc_decrypt_media_content_max_len(5) == 0, "max_len of a short file");
+  CHECK(wfc_media_decryptor_max_update_len(1) == 16, "max_update_len(1)");
+}
+
+static void test_errors_and_messages(void) {
+  uint8_t small[4];
+  size_t len = 0, need;
+  wfc_status st;
+  wfc_response_key *rk = NULL;
+  st = wfc_response_key_new((const uint8_t *)"short", 5, (const uint8_t *)"0123456789abcdef", 16,
+                            &rk);
+  CHECK_STATUS(st, WFC_STATUS_MALFORMED, "15-byte AES key");
+  CHECK(rk == NULL, "response key written on failure");
+  need = wfc_last_error_message_len();
+  CHECK(need > 10, "message length %zu", need);
+  CHECK(strstr(last_error(), "16 bytes") != NULL, "message: %s", last_error());
+  st = wfc_last_error_message(small, sizeof small, &len);
+  CHECK_STATUS(st, WFC_STATUS_BUFFER_TOO_SMALL, "message into 4 bytes");
+  CHECK(len == need, "needed %zu, reported %zu", need, len);
+  CHECK(wfc_last_error_message_len() == need, "reading the message does not change it");
+  /* A panic inside is caught and reported. */
+  CHECK_STATUS(wfc_test_panic(), WFC_STATUS_PANIC, "panic boundary");
+  CHECK(strstr(last_error(), "panic") != NULL, "panic message: %s", last_error());
+}
+
+static void test_keys(void) {
+  char path[4096];
+  size_t len = 0, pem_len = 0, der_len = 0;
+  uint8_t *pem, *der, *out, *pub1, *pub2;
+  wfc_private_key *a = NULL, *b = NULL, *c = NULL;
+  snprintf(path, sizeof path, "%s/keys/rsa2048_pkcs8.pem", vectors);
+  pem = read_file(path, &pem_len);
+  snprintf(path, sizeof path, "%s/keys/rsa2048_pkcs8.der", vectors);
+  der = read_file(path, &der_len);
+  CHECK_STATUS(wfc_private_key_from_pem(pem, pem_len, NULL, 0, &a), WFC_STATUS_OK, "pem");
+  CHECK_STATUS(wfc_private_key_from_der(der, der_len, NULL, 0, &b), WFC_STATUS_OK, "der");
+  CHECK(wfc_private_key_bits(a) == 2048, "bits");
+  pub1 = xmalloc(wfc_private_key_public_pem_len(a));
+  pub2 = xmalloc(wfc_private_key_public_pem_len(b));
+  CHECK_STATUS(wfc_private_key_public_pem(a, pub1, wfc_private_key_public_pem_len(a), &len),
+               WFC_STATUS_OK, "public pem");
+  CHECK(len == wfc_private_key_public_pem_len(a), "exact size helper");
+  CHECK(len > 26 && memcmp(pub1, "-----BEGIN PUBLIC KEY-----\n", 27) == 0, "SPKI PEM");
+  CHECK_STATUS(wfc_private_key_public_pem(b, pub2, wfc_private_key_public_pem_len(b), &len),
+               WFC_STATUS_OK, "public pem der");
+  CHECK(bytes_eq(pub1, len, pub2, len), "PEM and DER load the same key");
+  {
+    uint8_t fp[WFC_FINGERPRINT_LEN];
+    CHECK_STATUS(wfc_private_key_public_fingerprint(a, fp, sizeof fp, &len), WFC_STATUS_OK,
+                 "fingerprint");
+    CHECK(len == WFC_FINGERPRINT_LEN, "fingerprint length");
+  }
+  /* Export unencrypted and encrypted, load again, same public key. */
+  {
+    size_t cap = wfc_private_key_private_pem_max_len(a);
+    out = xmalloc(cap);
+    CHECK_STATUS(wfc_private_key_private_pem(a, NULL, 0, out, cap, &len), WFC_STATUS_OK,
+                 "private pem");
+    CHECK_STATUS(wfc_private_key_from_pem(out, len, NULL, 0, &c), WFC_STATUS_OK, "reload");
+    wfc_private_key_free(c);
+    c = NULL;
+    if (getenv("WFC_TEST_QUICK") == NULL) {
+      CHECK_STATUS(wfc_private_key_private_pem(a, (const uint8_t *)"pw", 2, out, cap, &len),
+                   WFC_STATUS_OK, "encrypted private pem");
+      CHECK(len <= cap, "max_len is an upper bound");
+      CHECK_STATUS(wfc_private_key_from_pem(out, len, NULL, 0, &c), WFC_STATUS_INVALID_KEY,
+                   "encrypted without passphrase");
+      CHECK_STATUS(wfc_private_key_from_pem(out, len, (const uint8_t *)"pw", 2, &c),
+                   WFC_STATUS_OK, "encrypted with passphrase");
+      wfc_private_key_free(c);
+      c = NULL;
+    }
+    free(out);
+  }
+  {
+    size_t cap = wfc_private_key_private_der_len(a);
+    out = xmalloc(cap);
+    CHECK_STATUS(wfc_private_key_private_der(a, out, cap, &len), WFC_STATUS_OK, "private der");
+    CHECK(len == cap, "exact private der size");
+    free(out);
+  }
+  /* Generation. */
+  CHECK_STATUS(wfc_private_key_generate(1024, &c), WFC_STATUS_INVALID_KEY, "1024 bits refused");
+  CHECK(c == NULL, "written on failure");
+  if (getenv("WFC_TEST_QUICK") == NULL) {
+    CHECK_STATUS(wfc_private_key_generate(0, &c), WFC_STATUS_OK, "generate default");
+    CHECK(wfc_private_key_bits(c) == 2048, "generated size");
+    wfc_private_key_free(c);
+  }
+  wfc_private_key_free(a);
+  wfc_private_key_free(b);
+  free(pem);
+  free(der);
+  free(pub1);
+  free(pub2);
+}
+
+static void *decrypt_many(void *arg) {
+  int i, *failures = arg;
+  for (i = 0; i < 20; i++) {
+    wfc_decrypted_request *req = NULL;
+    if (wfc_decrypt_request(shared_key, shared_body, shared_body_len, &req) != WFC_STATUS_OK) {
+      (*failures)++;
+    }
+    wfc_decrypted_request_free(req);
+  }
+  return NULL;
+}
+
+/* A key is immutable: many threads decrypt with the same one at once. */
+static void test_threads_and_round_trip(void) {
+  char path[4096];
+  size_t pem_len = 0, len = 0;
+  uint8_t *pem;
+  wfc_decrypted_request *req = NULL;
+  wfc_response_key *rk = NULL;
+  pthread_t threads[4];
+  int failures[4] = {0, 0, 0, 0};
+  int i;
+  const char *answer = "{\"data\":{\"status\":\"active\"}}";
+  uint8_t body_a[128], body_b[128];
+  size_t len_a = 0, len_b = 0;
+  /* The body of a known-good request, taken from the fixtures: the first vector. */
+  FILE *f;
+  field r[10];
+  snprintf(path, sizeof path, "%s/keys/rsa2048_pkcs8.pem", vectors);
+  pem = read_file(path, &pem_len);
+  CHECK_STATUS(wfc_private_key_from_pem(pem, pem_len, NULL, 0, &shared_key), WFC_STATUS_OK,
+               "key");
+  f = open_fixture(getenv("WFC_FIXTURES"), "requests.fix");
+  if (!read_record(f, r, 10)) {
+    fprintf(stderr, "empty fixture\n");
+    exit(2);
+  }
+  fclose(f);
+  shared_body = r[4].data;
+  shared_body_len = r[4].len;
+  for (i = 0; i < 4; i++) {
+    CHECK(pthread_create(&threads[i], NULL, decrypt_many, &failures[i]) == 0, "thread");
+  }
+  for (i = 0; i < 4; i++) {
+    pthread_join(threads[i], NULL);
+    CHECK(failures[i] == 0, "thread %d had %d failures", i, failures[i]);
+  }
+  /* The request's own encrypt_response and a separate response key agree. */
+  CHECK_STATUS(wfc_decrypt_request(shared_key, shared_body, shared_body_len, &req),
+               WFC_STATUS_OK, "decrypt");
+  CHECK_STATUS(wfc_decrypted_request_response_key(req, &rk), WFC_STATUS_OK, "response key");
+  wfc_decrypted_request_free(req); /* the response key outlives its request */
+  CHECK_STATUS(wfc_encrypt_response(rk, (const uint8_t *)answer, strlen(answer), body_a,
+                                    sizeof body_a, &len_a),
+               WFC_STATUS_OK, "encrypt a");
+  CHECK_STATUS(wfc_decrypt_request(shared_key, shared_body, shared_body_len, &req),
+               WFC_STATUS_OK, "decrypt again");
+  CHECK_STATUS(wfc_decrypted_request_encrypt_response(req, (const uint8_t *)answer,
+                                                      strlen(answer), body_b, sizeof body_b,
+                                                      &len_b),
+               WFC_STATUS_OK, "encrypt b");
+  CHECK(bytes_eq(body_a, len_a, body_b, len_b), "same response body");
+  CHECK(len_a == wfc_encrypt_response_len(strlen(answer)), "size helper");
+  /* Plaintext copy-out one byte short: BUFFER_TOO_SMALL, exact length, nothing written. */
+  {
+    size_t need = wfc_decrypted_request_plaintext_len(req);
+    uint8_t *buf = xmalloc(need);
+    memset(buf, 0xAA, need);
+    CHECK_STATUS(wfc_decrypted_request_plaintext(req, buf, need - 1, &len),
+                 WFC_STATUS_BUFFER_TOO_SMALL, "plaintext short");
+    CHECK(len == need && buf[0] == 0xAA, "needed %zu reported %zu", need, len);
+    free(buf);
+  }
+  wfc_decrypted_request_free(req);
+  wfc_response_key_free(rk);
+  wfc_private_key_free(shared_key);
+  free_record(r, 10);
+  free(pem);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2 || getenv("WFC_FIXTURES") == NULL) {
+    fprintf(stderr, "usage: WFC_FIXTURES=DIR %s VECTORS_DIR\n", argv[0]);
+    return 2;
+  }
+  vectors = argv[1];
+  test_statuses();
+  test_nulls_and_frees();
+  test_errors_and_messages();
+  test_keys();
+  test_threads_and_round_trip();
+  return finish_tests("test_api");
+}
