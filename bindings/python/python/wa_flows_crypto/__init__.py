@@ -1,0 +1,471 @@
+"""The cryptography of a WhatsApp Flows endpoint, on the Rust core through its C ABI.
+
+Load the key once, then per request::
+
+    from wa_flows_crypto import FlowPrivateKey, decrypt_request
+
+    key = FlowPrivateKey.from_pem(open("private.pem").read(), passphrase=None)
+    request = decrypt_request(raw_body, key)       # bytes, str or dict
+    data = request.json()
+    return request.encrypt_response({"data": {"status": "active"}})  # text/plain body
+
+Every failure raises :class:`FlowCryptoError` with a stable ``.code`` (``"malformed"``,
+``"key_unwrap"``, ``"payload_auth"``, ``"invalid_key"``, ``"invalid_signature"``, or a media
+code) and the recommended ``.http_status`` (421, 432, 500; ``None`` for media errors).
+Keys are immutable and safe to share between threads; the GIL is released during the
+cryptography.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from typing import Any, Dict, Mapping, Optional, Union
+
+from ._native import ffi as _ffi
+from ._native import lib as _lib
+
+__all__ = [
+    "FlowCryptoError",
+    "FlowPrivateKey",
+    "DecryptedRequest",
+    "EncryptedRequest",
+    "MediaDecryptor",
+    "MediaVerifier",
+    "decrypt_request",
+    "parse_request",
+    "unwrap_aes_key",
+    "decrypt_payload",
+    "encrypt_response",
+    "decrypt_media_content",
+    "verify_signature",
+    "sign",
+    "__version__",
+]
+
+__version__: str = _ffi.string(_lib.wfc_version()).decode()
+
+_OK = 0
+_BUFFER_TOO_SMALL = 101
+_INVALID_SIGNATURE = 5
+
+Bytes = Union[bytes, bytearray, memoryview]
+
+
+class FlowCryptoError(ValueError):
+    """A failure of the library.
+
+    ``code`` is the stable code string (the same in every language binding), ``http_status``
+    the status a Flows endpoint should answer with (``None`` for media errors, which are not
+    request-level: answer the request with an error screen). The message says what went
+    wrong and what to do; it never contains key material or input data.
+    """
+
+    code: str
+    http_status: Optional[int]
+
+    def __init__(self, message: str, code: str, http_status: Optional[int]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+
+    def __repr__(self) -> str:
+        return f"FlowCryptoError(code={self.code!r}, http_status={self.http_status!r}, message={str(self)!r})"
+
+
+def _last_message() -> str:
+    need = _lib.wfc_last_error_message_len()
+    buf = _ffi.new("uint8_t[]", need + 1)
+    out_len = _ffi.new("size_t *")
+    if _lib.wfc_last_error_message(buf, need + 1, out_len) != _OK:
+        return ""
+    return bytes(_ffi.buffer(buf, out_len[0])).decode("utf-8", "replace")
+
+
+def _error(status: int) -> FlowCryptoError:
+    code = _ffi.string(_lib.wfc_status_str(status)).decode()
+    http = _lib.wfc_status_http_status(status)
+    return FlowCryptoError(_last_message() or code, code, http or None)
+
+
+def _check(status: int) -> None:
+    if status != _OK:
+        raise _error(status)
+
+
+def _bytes(value: Any, name: str) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise TypeError(f"{name} must be bytes or str, not {type(value).__name__}")
+
+
+def _in(data: bytes) -> Any:
+    return _ffi.from_buffer("uint8_t[]", data)
+
+
+def _opt(value: Any, name: str) -> Any:
+    """An optional input as (pointer, length); None becomes (NULL, 0)."""
+    if value is None:
+        return _ffi.NULL, 0
+    data = _bytes(value, name)
+    return _in(data), len(data)
+
+
+def _copy_out(call: Any, size_hint: int) -> bytes:
+    """Runs `call(out, out_cap, out_len)` with a buffer of `size_hint` bytes, growing it once if
+    the library reports BUFFER_TOO_SMALL."""
+    out_len = _ffi.new("size_t *")
+    cap = max(size_hint, 1)
+    buf = _ffi.new("uint8_t[]", cap)
+    status = call(buf, cap, out_len)
+    if status == _BUFFER_TOO_SMALL:
+        cap = out_len[0]
+        buf = _ffi.new("uint8_t[]", cap)
+        status = call(buf, cap, out_len)
+    _check(status)
+    return bytes(_ffi.buffer(buf, out_len[0]))
+
+
+def _new_handle(ctype: str, call: Any, free: Any) -> Any:
+    out = _ffi.new(ctype + " **")
+    _check(call(out))
+    return _ffi.gc(out[0], free)
+
+
+def _json_body(value: Any, name: str) -> bytes:
+    if isinstance(value, Mapping):
+        return _json.dumps(value).encode("utf-8")
+    return _bytes(value, name)
+
+
+class FlowPrivateKey:
+    """The business private key (RSA, 2048 bits or more). Load it once and share it: it is
+    immutable and thread-safe; its material is zeroized when it is garbage-collected."""
+
+    __slots__ = ("_ptr",)
+
+    def __init__(self, _ptr: Any) -> None:
+        if not isinstance(_ptr, _ffi.CData):
+            raise TypeError("use FlowPrivateKey.from_pem, from_der or generate")
+        self._ptr = _ptr
+
+    @classmethod
+    def from_pem(cls, pem: Union[str, Bytes], passphrase: Union[str, Bytes, None] = None) -> "FlowPrivateKey":
+        """Loads PKCS#1 or PKCS#8 PEM, encrypted or not (also legacy OpenSSL encryption), or DER
+        without armour. Repairs what environment variables do to PEM (literal ``\\n``, CRLF,
+        quotes). Raises :class:`FlowCryptoError` ``invalid_key``."""
+        data = _bytes(pem, "pem")
+        pw, pw_len = _opt(passphrase, "passphrase")
+        return cls(_new_handle(
+            "wfc_private_key",
+            lambda out: _lib.wfc_private_key_from_pem(_in(data), len(data), pw, pw_len, out),
+            _lib.wfc_private_key_free,
+        ))
+
+    @classmethod
+    def from_der(cls, der: Bytes, passphrase: Union[str, Bytes, None] = None) -> "FlowPrivateKey":
+        """Loads PKCS#8 (plain or encrypted) or PKCS#1 DER."""
+        data = _bytes(der, "der")
+        pw, pw_len = _opt(passphrase, "passphrase")
+        return cls(_new_handle(
+            "wfc_private_key",
+            lambda out: _lib.wfc_private_key_from_der(_in(data), len(data), pw, pw_len, out),
+            _lib.wfc_private_key_free,
+        ))
+
+    @classmethod
+    def generate(cls, bits: int = 2048) -> "FlowPrivateKey":
+        """Generates a new key: 2048 (what WhatsApp Flows expects), 3072 or 4096 bits."""
+        if not isinstance(bits, int) or bits <= 0:
+            raise ValueError("bits must be 2048, 3072 or 4096")
+        return cls(_new_handle(
+            "wfc_private_key",
+            lambda out: _lib.wfc_private_key_generate(bits, out),
+            _lib.wfc_private_key_free,
+        ))
+
+    @property
+    def bits(self) -> int:
+        """The modulus size in bits."""
+        return int(_lib.wfc_private_key_bits(self._ptr))
+
+    def public_key_pem(self) -> str:
+        """The public key as SPKI PEM: what Meta's Graph API and providers want uploaded."""
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_private_key_public_pem(self._ptr, o, c, n),
+            _lib.wfc_private_key_public_pem_len(self._ptr),
+        ).decode("ascii")
+
+    def public_key_der(self) -> bytes:
+        """The public key as SPKI DER."""
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_private_key_public_der(self._ptr, o, c, n),
+            _lib.wfc_private_key_public_der_len(self._ptr),
+        )
+
+    def public_key_fingerprint(self) -> str:
+        """SHA-256 of the SPKI DER, lowercase hex."""
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_private_key_public_fingerprint(self._ptr, o, c, n),
+            _lib.WFC_FINGERPRINT_LEN,
+        ).decode("ascii")
+
+    def private_key_pem(self, passphrase: Union[str, Bytes, None] = None) -> str:
+        """PKCS#8 PEM; encrypted (PBES2, PBKDF2-SHA256 600 000 iterations, AES-256-CBC) when a
+        non-empty passphrase is given."""
+        pw, pw_len = _opt(passphrase, "passphrase")
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_private_key_private_pem(self._ptr, pw, pw_len, o, c, n),
+            _lib.wfc_private_key_private_pem_max_len(self._ptr),
+        ).decode("ascii")
+
+    def private_key_der(self) -> bytes:
+        """Unencrypted PKCS#8 DER."""
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_private_key_private_der(self._ptr, o, c, n),
+            _lib.wfc_private_key_private_der_len(self._ptr),
+        )
+
+    def __repr__(self) -> str:
+        return f"FlowPrivateKey(bits={self.bits}, fingerprint={self.public_key_fingerprint()[:16]}...)"
+
+
+class DecryptedRequest:
+    """A decrypted request: the plaintext and the key to answer it with."""
+
+    __slots__ = ("_ptr", "_plaintext")
+
+    def __init__(self, _ptr: Any) -> None:
+        self._ptr = _ptr
+        self._plaintext: Optional[str] = None
+
+    @property
+    def plaintext(self) -> str:
+        """The decrypted JSON text, exactly as WhatsApp sent it."""
+        if self._plaintext is None:
+            self._plaintext = _copy_out(
+                lambda o, c, n: _lib.wfc_decrypted_request_plaintext(self._ptr, o, c, n),
+                _lib.wfc_decrypted_request_plaintext_len(self._ptr),
+            ).decode("utf-8")
+        return self._plaintext
+
+    def json(self) -> Dict[str, Any]:
+        """The plaintext parsed as JSON."""
+        value = _json.loads(self.plaintext)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def aes_key(self) -> bytes:
+        """The request's AES-128 key (16 bytes)."""
+        return _copy_out(lambda o, c, n: _lib.wfc_decrypted_request_aes_key(self._ptr, o, c, n), 16)
+
+    @property
+    def iv(self) -> bytes:
+        """The request's initial vector (16 bytes), as it arrived."""
+        return _copy_out(lambda o, c, n: _lib.wfc_decrypted_request_iv(self._ptr, o, c, n), 16)
+
+    def encrypt_response(self, response: Union[Mapping[str, Any], str, Bytes]) -> str:
+        """Encrypts the answer (a dict is serialized with ``json.dumps``) and returns the
+        base64 body to send with ``Content-Type: text/plain``."""
+        data = _json_body(response, "response")
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_decrypted_request_encrypt_response(self._ptr, _in(data), len(data), o, c, n),
+            _lib.wfc_encrypt_response_len(len(data)),
+        ).decode("ascii")
+
+    def __repr__(self) -> str:
+        return f"DecryptedRequest(plaintext_len={_lib.wfc_decrypted_request_plaintext_len(self._ptr)})"
+
+
+class EncryptedRequest:
+    """A request body parsed and length-checked, not decrypted (see :func:`parse_request`)."""
+
+    __slots__ = ("_ptr",)
+
+    def __init__(self, _ptr: Any) -> None:
+        self._ptr = _ptr
+
+    @property
+    def encrypted_aes_key(self) -> bytes:
+        """The RSA-OAEP-wrapped AES key, decoded from base64."""
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_encrypted_request_encrypted_aes_key(self._ptr, o, c, n),
+            _lib.wfc_encrypted_request_encrypted_aes_key_len(self._ptr),
+        )
+
+
+def decrypt_request(body: Union[Bytes, str, Mapping[str, Any]], key: FlowPrivateKey) -> DecryptedRequest:
+    """Decrypts a Flows request. ``body`` is the raw POST body (bytes or str) or the JSON object
+    a framework already parsed. Raises :class:`FlowCryptoError` (``malformed``, ``key_unwrap``,
+    ``payload_auth``; all answered with HTTP 421)."""
+    if not isinstance(key, FlowPrivateKey):
+        raise TypeError("key must be a FlowPrivateKey")
+    data = _json_body(body, "body")
+    return DecryptedRequest(_new_handle(
+        "wfc_decrypted_request",
+        lambda out: _lib.wfc_decrypt_request(key._ptr, _in(data), len(data), out),
+        _lib.wfc_decrypted_request_free,
+    ))
+
+
+def parse_request(body: Union[Bytes, str, Mapping[str, Any]]) -> EncryptedRequest:
+    """Parses a request body without decrypting it, for :func:`unwrap_aes_key` elsewhere and
+    :func:`decrypt_payload`."""
+    data = _json_body(body, "body")
+    return EncryptedRequest(_new_handle(
+        "wfc_encrypted_request",
+        lambda out: _lib.wfc_encrypted_request_from_json(_in(data), len(data), out),
+        _lib.wfc_encrypted_request_free,
+    ))
+
+
+def unwrap_aes_key(encrypted_aes_key: Union[Bytes, EncryptedRequest], key: FlowPrivateKey) -> bytes:
+    """Step one on its own: RSA-OAEP-SHA256-unwraps the AES key (raw wrapped bytes, or the
+    key of a parsed request). Raises ``key_unwrap`` or ``malformed``."""
+    if isinstance(encrypted_aes_key, EncryptedRequest):
+        wrapped = encrypted_aes_key.encrypted_aes_key
+    else:
+        wrapped = _bytes(encrypted_aes_key, "encrypted_aes_key")
+    return _copy_out(
+        lambda o, c, n: _lib.wfc_unwrap_aes_key(key._ptr, _in(wrapped), len(wrapped), o, c, n), 16
+    )
+
+
+def decrypt_payload(
+    request: Union[EncryptedRequest, Bytes, str, Mapping[str, Any]], aes_key: Bytes
+) -> DecryptedRequest:
+    """Step two on its own: opens the request's payload with an AES key unwrapped by
+    :func:`unwrap_aes_key` or by the host (KMS, HSM). Raises ``payload_auth`` or
+    ``malformed``."""
+    parsed = request if isinstance(request, EncryptedRequest) else parse_request(request)
+    key_bytes = _bytes(aes_key, "aes_key")
+    return DecryptedRequest(_new_handle(
+        "wfc_decrypted_request",
+        lambda out: _lib.wfc_decrypt_payload(parsed._ptr, _in(key_bytes), len(key_bytes), out),
+        _lib.wfc_decrypted_request_free,
+    ))
+
+
+def encrypt_response(response: Union[Mapping[str, Any], str, Bytes], aes_key: Bytes, iv: Bytes) -> str:
+    """Encrypts a response with a request's AES key and IV (as they arrived; the library
+    inverts the IV) and returns the base64 body. A dict is serialized with ``json.dumps``."""
+    data = _json_body(response, "response")
+    k = _bytes(aes_key, "aes_key")
+    v = _bytes(iv, "iv")
+    rk = _new_handle(
+        "wfc_response_key",
+        lambda out: _lib.wfc_response_key_new(_in(k), len(k), _in(v), len(v), out),
+        _lib.wfc_response_key_free,
+    )
+    return _copy_out(
+        lambda o, c, n: _lib.wfc_encrypt_response(rk, _in(data), len(data), o, c, n),
+        _lib.wfc_encrypt_response_len(len(data)),
+    ).decode("ascii")
+
+
+def _metadata(encryption_metadata: Union[Mapping[str, Any], str, Bytes]) -> Any:
+    data = _json_body(encryption_metadata, "encryption_metadata")
+    return _new_handle(
+        "wfc_media_metadata",
+        lambda out: _lib.wfc_media_metadata_from_json(_in(data), len(data), out),
+        _lib.wfc_media_metadata_free,
+    )
+
+
+def decrypt_media_content(cdn_file: Bytes, encryption_metadata: Union[Mapping[str, Any], str, Bytes]) -> bytes:
+    """Decrypts and verifies a whole media file downloaded from its ``cdn_url``.
+    ``encryption_metadata`` is the object from the flow request (dict, or its JSON text).
+    Raises ``encrypted_hash_mismatch``, ``hmac_mismatch``, ``padding``,
+    ``plaintext_hash_mismatch`` or ``malformed``."""
+    md = _metadata(encryption_metadata)
+    data = _bytes(cdn_file, "cdn_file")
+    return _copy_out(
+        lambda o, c, n: _lib.wfc_decrypt_media_content(md, _in(data), len(data), o, c, n),
+        _lib.wfc_decrypt_media_content_max_len(len(data)),
+    )
+
+
+class MediaDecryptor:
+    """Decrypts a media file chunk by chunk in constant memory.
+
+    **What update() returns is NOT VERIFIED** until finish() returns: do not parse, serve or act
+    on it before; if finish() raises, discard all of it. Prefer :func:`decrypt_media_content`
+    when the file fits in memory.
+    """
+
+    __slots__ = ("_ptr",)
+
+    def __init__(self, encryption_metadata: Union[Mapping[str, Any], str, Bytes]) -> None:
+        md = _metadata(encryption_metadata)
+        self._ptr = _new_handle(
+            "wfc_media_decryptor",
+            lambda out: _lib.wfc_media_decryptor_new(md, out),
+            _lib.wfc_media_decryptor_free,
+        )
+
+    def update(self, chunk: Bytes) -> bytes:
+        """Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases."""
+        data = _bytes(chunk, "chunk")
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_media_decryptor_update(self._ptr, _in(data), len(data), o, c, n),
+            _lib.wfc_media_decryptor_update_len(self._ptr, len(data)),
+        )
+
+    def finish(self) -> bytes:
+        """Runs every check; returns the last plaintext bytes, or raises FlowCryptoError."""
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_media_decryptor_finish(self._ptr, o, c, n),
+            _lib.WFC_MEDIA_FINISH_MAX_LEN,
+        )
+
+    @property
+    def bytes_processed(self) -> int:
+        """How many bytes of the CDN file have been fed."""
+        return int(_lib.wfc_media_decryptor_bytes_processed(self._ptr))
+
+
+class MediaVerifier:
+    """Verifies a media file chunk by chunk (file hash and MAC) without decrypting it."""
+
+    __slots__ = ("_ptr",)
+
+    def __init__(self, encryption_metadata: Union[Mapping[str, Any], str, Bytes]) -> None:
+        md = _metadata(encryption_metadata)
+        self._ptr = _new_handle(
+            "wfc_media_verifier",
+            lambda out: _lib.wfc_media_verifier_new(md, out),
+            _lib.wfc_media_verifier_free,
+        )
+
+    def update(self, chunk: Bytes) -> None:
+        data = _bytes(chunk, "chunk")
+        _check(_lib.wfc_media_verifier_update(self._ptr, _in(data), len(data)))
+
+    def finish(self) -> None:
+        _check(_lib.wfc_media_verifier_finish(self._ptr))
+
+
+def verify_signature(body: Union[Bytes, str], header: Optional[str], app_secret: Union[str, Bytes]) -> bool:
+    """Whether the ``X-Hub-Signature-256`` header authenticates the raw body (before any JSON
+    parsing). Constant-time. Answer HTTP 432 when it is False."""
+    data = _bytes(body, "body")
+    head = _bytes(header or "", "header")
+    secret = _bytes(app_secret, "app_secret")
+    status = _lib.wfc_verify_signature(_in(data), len(data), _in(head), len(head), _in(secret), len(secret))
+    if status == _INVALID_SIGNATURE:
+        return False
+    _check(status)
+    return True
+
+
+def sign(body: Union[Bytes, str], app_secret: Union[str, Bytes]) -> str:
+    """The ``X-Hub-Signature-256`` value for ``body``: ``sha256=`` and lowercase hex."""
+    data = _bytes(body, "body")
+    secret = _bytes(app_secret, "app_secret")
+    return _copy_out(
+        lambda o, c, n: _lib.wfc_sign(_in(data), len(data), _in(secret), len(secret), o, c, n),
+        _lib.WFC_SIGNATURE_HEADER_LEN,
+    ).decode("ascii")

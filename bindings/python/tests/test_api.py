@@ -1,0 +1,108 @@
+"""The package's own contract: types, errors, keys, threads."""
+import threading
+
+import pytest
+
+from conftest import VECTORS, load
+import wa_flows_crypto as wfc
+
+PING = load("requests.json")["vectors"][0]
+
+
+def test_error_is_an_exception_with_code_and_status(key):
+    assert issubclass(wfc.FlowCryptoError, Exception)
+    with pytest.raises(wfc.FlowCryptoError) as info:
+        wfc.decrypt_request(b"not json", key)
+    assert info.value.code == "malformed" and info.value.http_status == 421
+    with pytest.raises(wfc.FlowCryptoError) as info:
+        wfc.FlowPrivateKey.from_pem("nope")
+    assert info.value.code == "invalid_key" and info.value.http_status == 500
+    assert "private key" in str(info.value)
+
+
+def test_key_round_trips(key):
+    pem = key.public_key_pem()
+    assert pem.startswith("-----BEGIN PUBLIC KEY-----\n")
+    assert pem == (VECTORS / "keys" / "rsa2048_public.pem").read_text().replace("\r\n", "\n")
+    assert key.bits == 2048 and len(key.public_key_fingerprint()) == 64
+    again = wfc.FlowPrivateKey.from_pem(key.private_key_pem())
+    assert again.public_key_der() == key.public_key_der()
+    again = wfc.FlowPrivateKey.from_der(key.private_key_der())
+    assert again.public_key_pem() == pem
+    encrypted = key.private_key_pem(passphrase="s3cret")
+    assert encrypted.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    with pytest.raises(wfc.FlowCryptoError):
+        wfc.FlowPrivateKey.from_pem(encrypted)
+    assert wfc.FlowPrivateKey.from_pem(encrypted, b"s3cret").public_key_pem() == pem
+
+
+def test_generate():
+    k = wfc.FlowPrivateKey.generate()
+    assert k.bits == 2048
+    with pytest.raises(wfc.FlowCryptoError):
+        wfc.FlowPrivateKey.generate(1024)
+
+
+def test_response_helpers_agree(key):
+    r = wfc.decrypt_request(PING["request"], key)
+    answer = {"data": {"status": "active"}}
+    assert r.encrypt_response(answer) == wfc.encrypt_response(answer, r.aes_key, r.iv)
+    assert r.encrypt_response(answer) == wfc.encrypt_response(wfc._json.dumps(answer), r.aes_key, r.iv)
+    with pytest.raises(wfc.FlowCryptoError) as info:
+        wfc.encrypt_response(answer, b"short", r.iv)
+    assert info.value.code == "malformed"
+
+
+def test_types_are_checked(key):
+    with pytest.raises(TypeError):
+        wfc.decrypt_request(12, key)
+    with pytest.raises(TypeError):
+        wfc.decrypt_request(b"{}", "not a key")
+
+
+def test_one_key_many_threads(key):
+    errors = []
+
+    def work():
+        try:
+            for _ in range(20):
+                assert wfc.decrypt_request(PING["request"], key).json()["action"] == "ping"
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_media_decryptor_refuses_after_finish():
+    v = next(v for v in load("media.json")["vectors"] if v["name"] == "size_17")
+    d = wfc.MediaDecryptor(v["metadata"])
+    d.update((VECTORS / v["file"]).read_bytes())
+    d.finish()
+    with pytest.raises(wfc.FlowCryptoError) as info:
+        d.finish()
+    assert info.value.code == "malformed"
+
+
+def test_verifier():
+    v = next(v for v in load("media.json")["vectors"] if v["name"] == "size_1000")
+    data = (VECTORS / v["file"]).read_bytes()
+    ver = wfc.MediaVerifier(v["metadata"])
+    ver.update(data[:100])
+    ver.update(data[100:])
+    ver.finish()
+    ver = wfc.MediaVerifier(v["metadata"])
+    ver.update(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(wfc.FlowCryptoError):
+        ver.finish()
+
+
+def test_typed_package():
+    from pathlib import Path
+
+    pkg = Path(wfc.__file__).parent
+    assert (pkg / "py.typed").exists() and (pkg / "__init__.pyi").exists()
