@@ -4,3 +4,6 @@
 
 #[path = "harness.rs"]
 pub mod harness;
+
+#[path = "c_abi.rs"]
+pub mod c_abi;
