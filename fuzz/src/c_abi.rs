@@ -308,10 +308,8 @@ pub fn c_abi(data: &[u8]) {
             if status == wfc_status::Ok {
                 let mut decryptor = ptr::null_mut();
                 // SAFETY: a live metadata handle.
-                assert_eq!(
-                    unsafe { wfc_media_decryptor_new(metadata, &mut decryptor) },
-                    wfc_status::Ok
-                );
+                let status = unsafe { wfc_media_decryptor_new(metadata, &mut decryptor) };
+                assert_eq!(status, wfc_status::Ok);
                 for chunk in file.chunks(usize::from(flags >> 4) + 1) {
                     let mut out = vec![SENTINEL; cap];
                     let mut len = 0;
