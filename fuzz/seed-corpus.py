@@ -58,4 +58,24 @@ for vector in json.loads((vectors / "signatures.json").read_text())["vectors"]:
     body = base64.b64decode(vector["body_b64"])
     put("signature", bytes([len(secret)]) + secret + bytes([len(header)]) + header + body)
 
+# c_abi: flags, capacity/3, operation, then u16-length-prefixed byte strings.
+def lp(data: bytes) -> bytes:
+    return len(data).to_bytes(2, "big") + data
+
+
+pem = (vectors / "keys" / "rsa2048_pkcs1.pem").read_bytes()
+first_request = json.dumps(requests["vectors"][0]["request"]).encode()
+first_media = json.loads((vectors / "media.json").read_text())["vectors"][5]
+for flags in (0, 1, 2, 4, 8, 0x30):
+    for cap in (0, 10, 200):
+        put("c_abi", bytes([flags, cap, 0]) + lp(pem) + lp(b"flows-public-passphrase"))
+        put("c_abi", bytes([flags, cap, 1]) + lp(first_request))
+        put("c_abi", bytes([flags, cap, 2]) + lp(bytes(16)) + lp(bytes(range(16))) + lp(b'{"data":{}}'))
+        put("c_abi", bytes([flags, cap, 3]) + lp(b"body") + lp(b"sha256=" + b"0" * 64) + lp(b"secret"))
+        put(
+            "c_abi",
+            bytes([flags, cap, 4]) + lp(json.dumps(first_media["metadata"]).encode())
+            + lp((vectors / first_media["file"]).read_bytes()[:2000]),
+        )
+
 print(f"seed corpora written to {corpus.relative_to(os.getcwd()) if corpus.is_relative_to(os.getcwd()) else corpus}")
