@@ -319,25 +319,18 @@ impl FlowPrivateKey {
     ///
     /// # Errors
     /// [`KeyError::Corrupt`] if `engine` is not compiled into this build.
-    pub fn with_engine(mut self, engine: RsaEngine) -> Result<Self> {
+    pub fn with_engine(self, engine: RsaEngine) -> Result<Self> {
         match engine {
-            RsaEngine::RustCrypto => {
+            RsaEngine::RustCrypto => Ok(Self {
                 #[cfg(feature = "aws-lc")]
-                {
-                    self.aws_lc = None;
-                }
-                Ok(self)
-            }
-            RsaEngine::AwsLc => {
-                if self.engine() == RsaEngine::AwsLc {
-                    Ok(self)
-                } else {
-                    Err(KeyError::Corrupt(
-                        "the aws-lc engine is not compiled into this build (feature `aws-lc`)",
-                    )
-                    .into())
-                }
-            }
+                aws_lc: None,
+                ..self
+            }),
+            RsaEngine::AwsLc if self.engine() == RsaEngine::AwsLc => Ok(self),
+            RsaEngine::AwsLc => Err(KeyError::Corrupt(
+                "the aws-lc engine is not compiled into this build (feature `aws-lc`)",
+            )
+            .into()),
         }
     }
 
