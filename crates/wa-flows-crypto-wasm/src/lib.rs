@@ -1,1 +1,22 @@
-//! WebAssembly bindings for wa-flows-crypto (being written).
+//! WebAssembly bindings for [`wa_flows_crypto`], the low level under the `wa-flows-crypto` npm
+//! package (`bindings/node`).
+//!
+//! This crate converts types and errors; every check is the core's. The npm package's
+//! hand-written wrapper modules give these exports their public names (`FlowPrivateKey`,
+//! `decryptRequest`, …), route the RSA unwrap to `node:crypto` or WebCrypto when the platform
+//! has it (with [`WasmPrivateKey::unwrap_aes_key`] as the portable engine), and turn the errors
+//! thrown here into `FlowCryptoError` instances.
+//!
+//! Errors are thrown as JavaScript `Error` objects named `FlowCryptoError` with a `code`
+//! (the core's [`Error::code`](wa_flows_crypto::Error::code)) and an `httpStatus` (a number, or
+//! `null` for media errors).
+
+mod error;
+mod input;
+mod key;
+mod media;
+mod request;
+
+pub use key::WasmPrivateKey;
+pub use media::{WasmMediaDecryptor, decrypt_media_content};
+pub use request::{WasmRequest, encrypt_response, parse_request, verify_signature};

@@ -1,0 +1,453 @@
+// The public API, shared by every entry point (node.mjs, worker.mjs, browser.mjs).
+//
+// Every check is the Rust core's, reached through the wasm-bindgen module `wasm`. This file
+// converts JavaScript inputs, turns thrown errors into FlowCryptoError, and routes the RSA
+// unwrap to an engine: the platform's (`node:crypto` or WebCrypto) or the wasm one.
+
+/** The error every operation throws: a real `Error` with a stable `code` and `httpStatus`. */
+export class FlowCryptoError extends Error {
+  /**
+   * @param {string} code one of the codes in the README (`malformed`, `key_unwrap`, …)
+   * @param {string} message what went wrong and what to do about it
+   * @param {number | null} httpStatus 421, 432, 500, or null for media errors
+   */
+  constructor(code, message, httpStatus) {
+    super(message);
+    this.code = code;
+    this.httpStatus = httpStatus ?? null;
+  }
+}
+
+Object.defineProperty(FlowCryptoError.prototype, 'name', {
+  value: 'FlowCryptoError',
+  writable: true,
+  configurable: true,
+});
+
+const KEY_UNWRAP_MESSAGE =
+  'the AES key could not be unwrapped with RSA-OAEP-SHA256: the request was encrypted for a ' +
+  "different public key; upload this private key's public key (answering 421 makes WhatsApp " +
+  'fetch it again)';
+
+/** Errors thrown by the wasm module are plain Errors named FlowCryptoError: re-class them. */
+function converted(error) {
+  if (
+    error instanceof Error &&
+    !(error instanceof FlowCryptoError) &&
+    error.name === 'FlowCryptoError' &&
+    typeof error.code === 'string'
+  ) {
+    const better = new FlowCryptoError(error.code, error.message, error.httpStatus);
+    return better;
+  }
+  return error;
+}
+
+function call(fn) {
+  try {
+    return fn();
+  } catch (error) {
+    throw converted(error);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** Bytes from a Uint8Array (Buffer included), an ArrayBuffer, a typed-array view, or text. */
+function bytes(value, name, { text = true } = {}) {
+  if (value instanceof Uint8Array) return value;
+  if (text && typeof value === 'string') return encoder.encode(value);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError(
+    `${name} must be a Uint8Array${text ? ' or a string' : ''}, got ${value === null ? 'null' : typeof value}`,
+  );
+}
+
+function optionalBytes(value, name) {
+  return value === undefined || value === null ? undefined : bytes(value, name);
+}
+
+/** A request body as the wasm parser takes it: text, bytes, or the parsed object. */
+function requestBody(body) {
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return bytes(body, 'body');
+  return body;
+}
+
+/** Media chunks are fed to wasm at most this large, so linear memory stays small. */
+const SLICE = 1 << 20;
+
+/**
+ * @param {object} options
+ * @param {object} options.wasm the initialised wasm-bindgen module
+ * @param {Record<string, object>} options.engines RSA engines by name, besides `wasm`
+ * @param {string} options.defaultEngine the engine new keys use
+ */
+export function createApi({ wasm, engines: platformEngines, defaultEngine }) {
+  const wasmEngine = {
+    name: 'wasm',
+    sync: true,
+    prepare: () => null,
+    unwrap: (inner, _handle, wrapped) => call(() => inner.unwrapAesKey(wrapped)),
+  };
+  const engines = { ...platformEngines, wasm: wasmEngine };
+  const engineNames = Object.freeze(Object.keys(engines));
+
+  /** Per wasm key: the platform handles (KeyObject, CryptoKey promise), made on first use. */
+  const handles = new WeakMap();
+
+  function handleFor(engine, inner) {
+    let perKey = handles.get(inner);
+    if (!perKey) handles.set(inner, (perKey = new Map()));
+    if (!perKey.has(engine.name)) {
+      const der = call(() => inner.privateKeyDer());
+      try {
+        perKey.set(engine.name, engine.prepare(der));
+      } finally {
+        der.fill(0);
+      }
+    }
+    return perKey.get(engine.name);
+  }
+
+  const keyToken = Symbol('FlowPrivateKey');
+  let innerOf;
+
+  /** The business RSA private key. Parse it once at start-up and share it. */
+  class FlowPrivateKey {
+    #inner;
+    #engine;
+
+    constructor(token, inner, engine) {
+      if (token !== keyToken) {
+        throw new TypeError('use FlowPrivateKey.fromPem, fromDer or generate');
+      }
+      this.#inner = inner;
+      this.#engine = engine;
+    }
+
+    /** Loads a PEM key: PKCS#1 or PKCS#8, encrypted (PBES2 or legacy OpenSSL) or not. */
+    static fromPem(pem, passphrase) {
+      const text = bytes(pem, 'pem');
+      const secret = optionalBytes(passphrase, 'passphrase');
+      return new FlowPrivateKey(keyToken, call(() => wasm.WasmPrivateKey.fromPem(text, secret)), defaultEngine);
+    }
+
+    /** Loads a DER key: PKCS#1, PKCS#8 or encrypted PKCS#8. */
+    static fromDer(der, passphrase) {
+      const data = bytes(der, 'der', { text: false });
+      const secret = optionalBytes(passphrase, 'passphrase');
+      return new FlowPrivateKey(keyToken, call(() => wasm.WasmPrivateKey.fromDer(data, secret)), defaultEngine);
+    }
+
+    /** Generates a new key: 2048 bits (what WhatsApp expects), 3072 or 4096. */
+    static generate(bits = 2048) {
+      if (typeof bits !== 'number' || !Number.isSafeInteger(bits) || bits < 0) {
+        throw new TypeError('bits must be a positive integer');
+      }
+      return new FlowPrivateKey(keyToken, call(() => wasm.WasmPrivateKey.generate(bits)), defaultEngine);
+    }
+
+    /** The RSA engines this build can use, the default first. */
+    static get engines() {
+      return [defaultEngine, ...engineNames.filter((name) => name !== defaultEngine)];
+    }
+
+    /** The public key as SPKI PEM: what to upload to Meta. */
+    publicKeyPem() {
+      return this.#inner.publicKeyPem();
+    }
+
+    /** SHA-256 of the public key's SPKI DER, lowercase hex. */
+    publicKeyFingerprint() {
+      return this.#inner.publicKeyFingerprint();
+    }
+
+    /** The private key as PKCS#8 PEM; encrypted (PBES2, AES-256-CBC) with a passphrase. */
+    privateKeyPem(passphrase) {
+      const secret = optionalBytes(passphrase, 'passphrase');
+      return call(() => this.#inner.privateKeyPem(secret));
+    }
+
+    /** The modulus size in bits. */
+    get bits() {
+      return this.#inner.bits;
+    }
+
+    /** The engine that performs the RSA unwrap: `node`, `webcrypto` or `wasm`. */
+    get engine() {
+      return this.#engine;
+    }
+
+    /** The same key using another RSA engine (all give identical results and errors). */
+    withEngine(engine) {
+      if (!Object.hasOwn(engines, engine)) {
+        throw new TypeError(`unknown RSA engine ${JSON.stringify(engine)}; available: ${engineNames.join(', ')}`);
+      }
+      return new FlowPrivateKey(keyToken, this.#inner, engine);
+    }
+
+    static {
+      // Module-private access for the functions below.
+      innerOf = (key) => {
+        if (!(key instanceof FlowPrivateKey)) {
+          throw new TypeError('key must be a FlowPrivateKey (FlowPrivateKey.fromPem(pem, passphrase))');
+        }
+        return [key.#inner, engines[key.#engine]];
+      };
+    }
+
+    get [Symbol.toStringTag]() {
+      return 'FlowPrivateKey';
+    }
+  }
+
+  /** The unwrap through `engine`; platform failures become the core's `key_unwrap`. */
+  function unwrapSync(engine, inner, wrapped) {
+    if (engine.name === 'wasm') return wasmEngine.unwrap(inner, null, wrapped);
+    let aesKey;
+    try {
+      aesKey = engine.unwrap(handleFor(engine, inner), wrapped);
+    } catch {
+      throw new FlowCryptoError('key_unwrap', KEY_UNWRAP_MESSAGE, 421);
+    }
+    return aesKey;
+  }
+
+  async function unwrapAsync(engine, inner, wrapped) {
+    if (engine.sync) return unwrapSync(engine, inner, wrapped);
+    let handle;
+    try {
+      handle = await handleFor(engine, inner);
+    } catch {
+      // The platform refused the key (unusual parameters): the wasm engine takes it.
+      return wasmEngine.unwrap(inner, null, wrapped);
+    }
+    try {
+      return new Uint8Array(await engine.unwrap(handle, wrapped));
+    } catch {
+      throw new FlowCryptoError('key_unwrap', KEY_UNWRAP_MESSAGE, 421);
+    }
+  }
+
+  /** A decrypted request and the means to answer it. */
+  class DecryptedRequest {
+    constructor(plaintext, aesKey, iv) {
+      let decryptedBody;
+      try {
+        decryptedBody = JSON.parse(plaintext);
+      } catch {
+        throw new FlowCryptoError('malformed', 'malformed input: the decrypted payload is not JSON', 421);
+      }
+      /** The decrypted request, parsed. */
+      this.decryptedBody = decryptedBody;
+      /** The decrypted JSON text, exactly as sent. */
+      this.plaintext = plaintext;
+      /** The request's AES-128 key (16 bytes). */
+      this.aesKey = aesKey;
+      /** The request's IV (16 bytes). */
+      this.iv = iv;
+    }
+
+    /** Encrypts the answer to this request; returns the base64 body to send as text/plain. */
+    encryptResponse(response) {
+      return encryptResponse(response, this.aesKey, this.iv);
+    }
+  }
+
+  function open(request, aesKey) {
+    try {
+      const plaintext = call(() => request.decryptPayload(aesKey));
+      return new DecryptedRequest(plaintext, Uint8Array.from(aesKey), request.initialVector);
+    } finally {
+      request.free();
+    }
+  }
+
+  function parse(body) {
+    return call(() => wasm.parseRequest(requestBody(body)));
+  }
+
+  /** Decrypts a request body (string, bytes, or parsed object) with the key's engine. */
+  function decryptRequest(body, key) {
+    try {
+      const [inner, engine] = innerOf(key);
+      // A synchronous engine (node:crypto, wasm) runs now: no extra turns of the event loop.
+      if (engine.sync) return Promise.resolve(decryptWith(engine, inner, body));
+      return decryptAsync(engine, inner, body);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async function decryptAsync(engine, inner, body) {
+    const request = parse(body);
+    let aesKey;
+    try {
+      aesKey = await unwrapAsync(engine, inner, request.encryptedAesKey);
+    } catch (error) {
+      request.free();
+      throw error;
+    }
+    return open(request, aesKey);
+  }
+
+  function decryptWith(engine, inner, body) {
+    const request = parse(body);
+    let aesKey;
+    try {
+      aesKey = unwrapSync(engine, inner, request.encryptedAesKey);
+    } catch (error) {
+      request.free();
+      throw error;
+    }
+    return open(request, aesKey);
+  }
+
+  /** As decryptRequest, synchronously: an asynchronous engine (WebCrypto) is replaced by wasm. */
+  function decryptRequestSync(body, key) {
+    const [inner, engine] = innerOf(key);
+    return decryptWith(engine.sync ? engine : wasmEngine, inner, body);
+  }
+
+  /** Step one on its own: unwraps `encryptedAesKey` (raw bytes) with the key's engine. */
+  async function unwrapAesKey(encryptedAesKey, key) {
+    const [inner, engine] = innerOf(key);
+    const wrapped = bytes(encryptedAesKey, 'encryptedAesKey', { text: false });
+    return Uint8Array.from(await unwrapAsync(engine, inner, wrapped));
+  }
+
+  /** Step two on its own: opens a request body with an AES key unwrapped elsewhere. */
+  function decryptPayload(body, aesKey) {
+    const key = bytes(aesKey, 'aesKey', { text: false });
+    return open(parse(body), key);
+  }
+
+  /** Encrypts a response (object → JSON, string, or bytes) with a request's key and IV. */
+  function encryptResponse(response, aesKey, iv) {
+    let data;
+    if (typeof response === 'string') data = encoder.encode(response);
+    else if (response instanceof Uint8Array || response instanceof ArrayBuffer || ArrayBuffer.isView(response)) {
+      data = bytes(response, 'response');
+    } else if (response !== undefined) data = encoder.encode(JSON.stringify(response));
+    else throw new TypeError('response must be an object, a string or a Uint8Array');
+    const key = bytes(aesKey, 'aesKey', { text: false });
+    const nonce = bytes(iv, 'iv', { text: false });
+    return call(() => wasm.encryptResponse(data, key, nonce));
+  }
+
+  /** Whether `header` (X-Hub-Signature-256) authenticates the raw body with the app secret. */
+  function verifySignature(rawBody, header, appSecret) {
+    const body = bytes(rawBody, 'rawBody');
+    const secret = bytes(appSecret, 'appSecret');
+    const value = typeof header === 'string' ? header : undefined;
+    return wasm.verifySignature(body, value, secret);
+  }
+
+  /**
+   * Streaming media decryption in constant memory, usable directly (`update`/`finish`) or as
+   * a Web Streams TransformStream (`response.body.pipeThrough(new MediaDecryptor(meta))`).
+   * Released plaintext is unverified until `finish` returns (the stream errors on a failed
+   * final check).
+   */
+  class MediaDecryptor extends TransformStream {
+    #inner;
+    #done = false;
+    #processed = 0;
+
+    constructor(encryptionMetadata) {
+      const inner = call(() => new wasm.WasmMediaDecryptor(encryptionMetadata));
+      let self;
+      super({
+        transform(chunk, controller) {
+          const out = self.update(chunk);
+          if (out.length > 0) controller.enqueue(out);
+        },
+        flush(controller) {
+          const out = self.finish();
+          if (out.length > 0) controller.enqueue(out);
+        },
+      });
+      self = this;
+      this.#inner = inner;
+    }
+
+    /** Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases. */
+    update(chunk) {
+      if (this.#done) throw new FlowCryptoError('malformed', 'malformed input: the media decryptor has already finished', 421);
+      const data = bytes(chunk, 'chunk', { text: false });
+      this.#processed += data.length;
+      if (data.length <= SLICE) return call(() => this.#inner.update(data));
+      const parts = [];
+      let total = 0;
+      for (let at = 0; at < data.length; at += SLICE) {
+        const part = call(() => this.#inner.update(data.subarray(at, at + SLICE)));
+        parts.push(part);
+        total += part.length;
+      }
+      const out = new Uint8Array(total);
+      let at = 0;
+      for (const part of parts) {
+        out.set(part, at);
+        at += part.length;
+      }
+      return out;
+    }
+
+    /** Runs every check; returns the last plaintext bytes, or throws FlowCryptoError. */
+    finish() {
+      if (this.#done) throw new FlowCryptoError('malformed', 'malformed input: the media decryptor has already finished', 421);
+      this.#done = true;
+      try {
+        return call(() => this.#inner.finish());
+      } finally {
+        this.#inner.free();
+      }
+    }
+
+    /** Bytes of the CDN file fed so far. */
+    get bytesProcessed() {
+      return this.#processed;
+    }
+  }
+
+  /**
+   * Decrypts and verifies a whole CDN file. Returns the plaintext only if every check passed.
+   * Runs the streaming decryptor over slices, so wasm memory stays small for any file size.
+   */
+  async function decryptMediaContent(cdnFile, encryptionMetadata) {
+    const file = bytes(cdnFile, 'cdnFile', { text: false });
+    const decryptor = new MediaDecryptor(encryptionMetadata);
+    const out = new Uint8Array(file.length);
+    let at = 0;
+    try {
+      for (let start = 0; start < file.length; start += SLICE) {
+        const part = decryptor.update(file.subarray(start, start + SLICE));
+        out.set(part, at);
+        at += part.length;
+      }
+      const last = decryptor.finish();
+      out.set(last, at);
+      at += last.length;
+    } catch (error) {
+      out.fill(0);
+      throw error;
+    }
+    return out.subarray(0, at);
+  }
+
+  return {
+    FlowCryptoError,
+    FlowPrivateKey,
+    DecryptedRequest,
+    MediaDecryptor,
+    decryptRequest,
+    decryptRequestSync,
+    unwrapAesKey,
+    decryptPayload,
+    encryptResponse,
+    decryptMediaContent,
+    verifySignature,
+  };
+}

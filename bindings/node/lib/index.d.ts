@@ -1,0 +1,127 @@
+// Types of the wa-flows-crypto package (every entry point exports the same API).
+
+/** Stable error codes, the same in every binding of wa-flows-crypto. */
+export type FlowCryptoErrorCode =
+  | 'malformed'
+  | 'key_unwrap'
+  | 'payload_auth'
+  | 'invalid_key'
+  | 'invalid_signature'
+  | 'encrypted_hash_mismatch'
+  | 'hmac_mismatch'
+  | 'padding'
+  | 'plaintext_hash_mismatch';
+
+/** The error every operation throws (a real `Error` subclass). */
+export declare class FlowCryptoError extends Error {
+  constructor(code: FlowCryptoErrorCode, message: string, httpStatus: number | null);
+  readonly name: 'FlowCryptoError';
+  /** What went wrong, as a stable code. */
+  code: FlowCryptoErrorCode;
+  /** 421 (malformed, key_unwrap, payload_auth), 432 (invalid_signature), 500 (invalid_key); null for media errors. */
+  httpStatus: number | null;
+}
+
+/** Which implementation performs the RSA-OAEP unwrap. */
+export type RsaEngine = 'node' | 'webcrypto' | 'wasm';
+
+/** Bytes: a Uint8Array (Node Buffers are Uint8Arrays), an ArrayBuffer or another view. */
+export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** The business RSA private key: parse it once at start-up and share it. */
+export declare class FlowPrivateKey {
+  private constructor();
+  /** PKCS#1 or PKCS#8 PEM, encrypted (PBES2, legacy OpenSSL) or not; `\n` escapes are fine. */
+  static fromPem(pem: string | Bytes, passphrase?: string | Bytes | null): FlowPrivateKey;
+  /** PKCS#1, PKCS#8 or encrypted PKCS#8 DER. */
+  static fromDer(der: Bytes, passphrase?: string | Bytes | null): FlowPrivateKey;
+  /** A new key of 2048 (default, what WhatsApp expects), 3072 or 4096 bits. */
+  static generate(bits?: number): FlowPrivateKey;
+  /** The engines this build can use, the default first. */
+  static readonly engines: RsaEngine[];
+  /** The public key as SPKI PEM: what to upload to Meta. */
+  publicKeyPem(): string;
+  /** SHA-256 of the public key's SPKI DER, lowercase hex. */
+  publicKeyFingerprint(): string;
+  /** PKCS#8 PEM; encrypted with PBES2 (PBKDF2-SHA256, AES-256-CBC) when a passphrase is given. */
+  privateKeyPem(passphrase?: string | Bytes | null): string;
+  /** The modulus size in bits. */
+  readonly bits: number;
+  /** The engine that performs the RSA unwrap for this key. */
+  readonly engine: RsaEngine;
+  /** The same key with another RSA engine; all engines give identical results and errors. */
+  withEngine(engine: RsaEngine): FlowPrivateKey;
+}
+
+/** The request body: the raw text, its bytes, or the object a framework parsed from it. */
+export type RequestBody =
+  | string
+  | Bytes
+  | { encrypted_flow_data?: unknown; encrypted_aes_key?: unknown; initial_vector?: unknown; [field: string]: unknown };
+
+/** A response: an object (serialized with JSON.stringify), JSON text, or bytes. */
+export type FlowResponse = string | Bytes | object;
+
+/** A decrypted request. */
+export declare class DecryptedRequest<Body = any> {
+  private constructor();
+  /** The decrypted request, parsed from JSON. */
+  readonly decryptedBody: Body;
+  /** The decrypted JSON text, exactly as WhatsApp sent it. */
+  readonly plaintext: string;
+  /** The request's AES-128 key (16 bytes). */
+  readonly aesKey: Uint8Array;
+  /** The request's IV (16 bytes). */
+  readonly iv: Uint8Array;
+  /** Encrypts the answer; returns the base64 body to send with Content-Type text/plain. */
+  encryptResponse(response: FlowResponse): string;
+}
+
+/** Decrypts a request with the key's engine. Throws FlowCryptoError (httpStatus 421 or 500). */
+export declare function decryptRequest<Body = any>(body: RequestBody, key: FlowPrivateKey): Promise<DecryptedRequest<Body>>;
+/** As decryptRequest, synchronously (an asynchronous WebCrypto engine is replaced by wasm). */
+export declare function decryptRequestSync<Body = any>(body: RequestBody, key: FlowPrivateKey): DecryptedRequest<Body>;
+/** Step one: unwraps the raw `encrypted_aes_key` bytes with the key's engine. */
+export declare function unwrapAesKey(encryptedAesKey: Bytes, key: FlowPrivateKey): Promise<Uint8Array>;
+/** Step two: opens a request body with an AES key unwrapped elsewhere (a KMS, an HSM). */
+export declare function decryptPayload<Body = any>(body: RequestBody, aesKey: Bytes): DecryptedRequest<Body>;
+/** Encrypts a response with a request's AES key and IV (Meta's argument order). */
+export declare function encryptResponse(response: FlowResponse, aesKey: Bytes, iv: Bytes): string;
+
+/** `encryption_metadata` as it arrives in the flow request (or its JSON text). */
+export type EncryptionMetadata =
+  | string
+  | Bytes
+  | {
+      encryption_key: string;
+      hmac_key: string;
+      iv: string;
+      plaintext_hash: string;
+      encrypted_hash: string;
+      [field: string]: unknown;
+    };
+
+/** Decrypts and verifies a whole CDN file; the plaintext only if every check passed. */
+export declare function decryptMediaContent(cdnFile: Bytes, encryptionMetadata: EncryptionMetadata): Promise<Uint8Array>;
+
+/**
+ * Streaming media decryption in constant memory; also a TransformStream
+ * (`response.body.pipeThrough(new MediaDecryptor(metadata))`), which errors if a final check
+ * fails. Released plaintext is unverified until `finish()` returns or the stream closes.
+ */
+export declare class MediaDecryptor extends TransformStream<Bytes, Uint8Array> {
+  constructor(encryptionMetadata: EncryptionMetadata);
+  /** Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases. */
+  update(chunk: Bytes): Uint8Array;
+  /** Runs every check and returns the last plaintext bytes; throws FlowCryptoError. */
+  finish(): Uint8Array;
+  /** Bytes of the CDN file fed so far. */
+  readonly bytesProcessed: number;
+}
+
+/** Whether `header` (X-Hub-Signature-256) authenticates the raw body bytes with the app secret. */
+export declare function verifySignature(
+  rawBody: string | Bytes,
+  header: string | null | undefined,
+  appSecret: string | Bytes,
+): boolean;

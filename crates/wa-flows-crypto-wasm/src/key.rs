@@ -1,0 +1,102 @@
+//! The business private key.
+
+use wa_flows_crypto::FlowPrivateKey;
+use wasm_bindgen::prelude::*;
+
+use crate::error::IntoJs as _;
+
+/// A parsed RSA private key (the core's `FlowPrivateKey`), wrapped by the npm package's
+/// `FlowPrivateKey` class.
+#[wasm_bindgen]
+pub struct WasmPrivateKey {
+    pub(crate) inner: FlowPrivateKey,
+}
+
+#[wasm_bindgen]
+impl WasmPrivateKey {
+    /// Loads a PEM key in any supported encoding (PKCS#1, PKCS#8, encrypted or not).
+    ///
+    /// # Errors
+    /// `invalid_key` as the core reports it.
+    #[wasm_bindgen(js_name = fromPem)]
+    pub fn from_pem(pem: &[u8], passphrase: Option<Box<[u8]>>) -> Result<WasmPrivateKey, JsValue> {
+        FlowPrivateKey::from_pem(pem, passphrase.as_deref())
+            .into_js()
+            .map(|inner| WasmPrivateKey { inner })
+    }
+
+    /// Loads a DER key (PKCS#1, PKCS#8 or encrypted PKCS#8).
+    ///
+    /// # Errors
+    /// `invalid_key` as the core reports it.
+    #[wasm_bindgen(js_name = fromDer)]
+    pub fn from_der(der: &[u8], passphrase: Option<Box<[u8]>>) -> Result<WasmPrivateKey, JsValue> {
+        FlowPrivateKey::from_der(der, passphrase.as_deref())
+            .into_js()
+            .map(|inner| WasmPrivateKey { inner })
+    }
+
+    /// Generates a new key of `bits` bits (2048, 3072 or 4096) with the portable engine.
+    ///
+    /// # Errors
+    /// `invalid_key` for other sizes.
+    pub fn generate(bits: usize) -> Result<WasmPrivateKey, JsValue> {
+        FlowPrivateKey::generate_with_bits(bits)
+            .into_js()
+            .map(|inner| WasmPrivateKey { inner })
+    }
+
+    /// The public key as SPKI PEM.
+    #[wasm_bindgen(js_name = publicKeyPem)]
+    pub fn public_key_pem(&self) -> String {
+        self.inner.public_key_pem()
+    }
+
+    /// The SHA-256 fingerprint of the public key's SPKI DER, lowercase hex.
+    #[wasm_bindgen(js_name = publicKeyFingerprint)]
+    pub fn public_key_fingerprint(&self) -> String {
+        self.inner.public_key_fingerprint()
+    }
+
+    /// The private key as PKCS#8 PEM, encrypted when a non-empty passphrase is given.
+    ///
+    /// # Errors
+    /// `invalid_key` if encoding fails (practically never).
+    #[wasm_bindgen(js_name = privateKeyPem)]
+    pub fn private_key_pem(&self, passphrase: Option<Box<[u8]>>) -> Result<String, JsValue> {
+        self.inner
+            .private_key_pem(passphrase.as_deref())
+            .into_js()
+            .map(|pem| String::clone(&pem))
+    }
+
+    /// The private key as unencrypted PKCS#8 DER, to import into `node:crypto` or WebCrypto.
+    ///
+    /// # Errors
+    /// `invalid_key` if encoding fails (practically never).
+    #[wasm_bindgen(js_name = privateKeyDer)]
+    pub fn private_key_der(&self) -> Result<Vec<u8>, JsValue> {
+        self.inner
+            .private_key_der()
+            .into_js()
+            .map(|der| Vec::clone(&der))
+    }
+
+    /// Step one with the portable engine (RustCrypto `rsa`, constant time, blinded): unwraps
+    /// the request's AES key.
+    ///
+    /// # Errors
+    /// `key_unwrap`, or `malformed` if the unwrapped key is not 16 bytes.
+    #[wasm_bindgen(js_name = unwrapAesKey)]
+    pub fn unwrap_aes_key(&self, encrypted_aes_key: &[u8]) -> Result<Vec<u8>, JsValue> {
+        wa_flows_crypto::unwrap_aes_key(&self.inner, encrypted_aes_key)
+            .into_js()
+            .map(|aes_key| aes_key.as_bytes().to_vec())
+    }
+
+    /// The modulus size in bits.
+    #[wasm_bindgen(getter)]
+    pub fn bits(&self) -> usize {
+        self.inner.bits()
+    }
+}

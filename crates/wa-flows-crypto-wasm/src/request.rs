@@ -1,0 +1,83 @@
+//! Requests, responses and signatures.
+
+use wa_flows_crypto::{AesKey, EncryptedRequest, Error, ResponseKey};
+use wasm_bindgen::prelude::*;
+
+use crate::error::{IntoJs as _, to_js};
+use crate::input::JsonInput;
+
+const REQUEST_FIELDS: [&str; 3] = ["encrypted_flow_data", "encrypted_aes_key", "initial_vector"];
+
+/// A request body, parsed and length-checked by the core, not yet decrypted.
+///
+/// The two steps are separate so the host can do the RSA unwrap with its own engine between
+/// them: [`unwrap_aes_key`](Self::unwrap_aes_key) is the portable engine.
+#[wasm_bindgen]
+pub struct WasmRequest {
+    inner: EncryptedRequest,
+}
+
+/// Parses a request body: a JSON string, its UTF-8 bytes (`Uint8Array`/`ArrayBuffer`), or
+/// the object a web framework parsed from it.
+///
+/// # Errors
+/// `malformed` as the core reports it.
+#[wasm_bindgen(js_name = parseRequest)]
+pub fn parse_request(body: &JsValue) -> Result<WasmRequest, JsValue> {
+    let parsed = match &JsonInput::from_js(body, &REQUEST_FIELDS) {
+        JsonInput::Text(bytes) => EncryptedRequest::from_json(bytes),
+        JsonInput::Value(value) => EncryptedRequest::from_json_value(value),
+    };
+    parsed.into_js().map(|inner| WasmRequest { inner })
+}
+
+#[wasm_bindgen]
+impl WasmRequest {
+    /// The RSA-OAEP-wrapped AES key, for a host engine to unwrap.
+    #[wasm_bindgen(getter, js_name = encryptedAesKey)]
+    pub fn encrypted_aes_key(&self) -> Vec<u8> {
+        self.inner.encrypted_aes_key().to_vec()
+    }
+
+    /// The 16-byte IV of the request.
+    #[wasm_bindgen(getter, js_name = initialVector)]
+    pub fn initial_vector(&self) -> Vec<u8> {
+        self.inner.initial_vector().to_vec()
+    }
+
+    /// Step two: opens the payload with an AES key unwrapped by either engine and returns
+    /// the plaintext JSON text.
+    ///
+    /// # Errors
+    /// `malformed` if `aes_key` is not 16 bytes (the same error the portable engine's step
+    /// one gives) or the plaintext is not UTF-8; `payload_auth` if it does not authenticate.
+    #[wasm_bindgen(js_name = decryptPayload)]
+    pub fn decrypt_payload(&self, aes_key: &[u8]) -> Result<String, JsValue> {
+        let aes_key = AesKey::from_slice(aes_key).map_err(|_| {
+            to_js(&Error::Malformed(
+                "the unwrapped AES key is not 16 bytes; WhatsApp uses AES-128",
+            ))
+        })?;
+        wa_flows_crypto::decrypt_payload(&self.inner, &aes_key)
+            .into_js()
+            .map(|decrypted| decrypted.into_parts().0)
+    }
+}
+
+/// Encrypts a response with the request's AES key and IV; returns the base64 body.
+///
+/// # Errors
+/// `malformed` unless the key and IV are 16 bytes each.
+#[wasm_bindgen(js_name = encryptResponse)]
+pub fn encrypt_response(response: &[u8], aes_key: &[u8], iv: &[u8]) -> Result<String, JsValue> {
+    ResponseKey::from_slices(aes_key, iv)
+        .into_js()
+        .map(|key| wa_flows_crypto::encrypt_response(&key, response))
+}
+
+/// Whether `header` (an `X-Hub-Signature-256` value) authenticates `raw_body` with
+/// `app_secret`. A missing header is `undefined`/`null`.
+#[wasm_bindgen(js_name = verifySignature)]
+pub fn verify_signature(raw_body: &[u8], header: Option<String>, app_secret: &[u8]) -> bool {
+    wa_flows_crypto::verify_signature(raw_body, header.as_deref().unwrap_or(""), app_secret).is_ok()
+}

@@ -1,0 +1,296 @@
+//! The wasm exports, tested inside a JavaScript engine with wasm-bindgen-test (Node):
+//! `cargo test --target wasm32-unknown-unknown -p wa-flows-crypto-wasm` with
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner`.
+#![cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+// A test file: clippy.toml allows these inside `#[test]` functions, but does not recognise
+// `#[wasm_bindgen_test]` ones or their helpers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use serde_json::Value;
+use wa_flows_crypto_wasm::{
+    WasmMediaDecryptor, WasmPrivateKey, decrypt_media_content, encrypt_response, parse_request,
+    verify_signature,
+};
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const REQUESTS: &str = include_str!("../../../../shared/vectors/requests.json");
+const RESPONSES: &str = include_str!("../../../../shared/vectors/responses.json");
+const SIGNATURES: &str = include_str!("../../../../shared/vectors/signatures.json");
+const MEDIA: &str = include_str!("../../../../shared/vectors/media.json");
+
+fn key_file(name: &str) -> &'static [u8] {
+    match name {
+        "keys/rsa2048_pkcs8.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs8.pem")
+        }
+        "keys/rsa2048_pkcs1.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs1.pem")
+        }
+        "keys/rsa2048_pkcs8.der" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs8.der")
+        }
+        "keys/rsa2048_pkcs8_des3.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs8_des3.pem")
+        }
+        "keys/rsa2048_pkcs8_aes256.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs8_aes256.pem")
+        }
+        "keys/rsa2048_legacy_des3.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa2048_legacy_des3.pem")
+        }
+        "keys/rsa2048_legacy_aes256.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa2048_legacy_aes256.pem")
+        }
+        "keys/rsa2048_public.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa2048_public.pem")
+        }
+        "keys/rsa2048_other.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa2048_other.pem")
+        }
+        "keys/rsa3072_pkcs8.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa3072_pkcs8.pem")
+        }
+        "keys/rsa4096_pkcs8.pem" => {
+            include_bytes!("../../../../shared/vectors/keys/rsa4096_pkcs8.pem")
+        }
+        other => panic!("no key file {other} in this test"),
+    }
+}
+
+fn media_file(name: &str) -> Vec<u8> {
+    macro_rules! files {
+        ($($file:literal),* $(,)?) => {
+            match name {
+                $(concat!("media/", $file) => include_bytes!(concat!("../../../../shared/vectors/media/", $file)).to_vec(),)*
+                other => panic!("no media file {other} in this test"),
+            }
+        };
+    }
+    files!(
+        "size_0.enc",
+        "size_0.bin",
+        "size_1.enc",
+        "size_1.bin",
+        "size_15.enc",
+        "size_15.bin",
+        "size_16.enc",
+        "size_16.bin",
+        "size_17.enc",
+        "size_17.bin",
+        "size_1000.enc",
+        "size_1000.bin",
+        "size_65536.enc",
+        "size_65536.bin",
+        "size_1048579.enc",
+        "size_1048579.bin",
+        "tampered_file_hash_checked.enc",
+        "tampered_file_rehashed.enc",
+        "tampered_mac_rehashed.enc",
+        "wrong_hmac_key.enc",
+        "wrong_plaintext_hash.enc",
+        "bad_padding_authentic_mac.enc",
+        "wrong_encryption_key.enc",
+        "file_shorter_than_mac.enc",
+        "ciphertext_not_block_multiple.enc",
+        "iv_15_bytes.enc",
+        "encryption_key_16_bytes.enc",
+        "bad_base64_metadata.enc",
+        "empty_ciphertext.enc",
+    )
+}
+
+fn vectors(json: &str) -> Vec<Value> {
+    let file: Value = serde_json::from_str(json).unwrap();
+    file["vectors"].as_array().unwrap().clone()
+}
+
+/// The `code` and `httpStatus` of a thrown error, checking it is a real `Error`.
+fn code_of(error: &JsValue) -> (String, JsValue) {
+    assert!(
+        error.is_instance_of::<js_sys::Error>(),
+        "not an Error: {error:?}"
+    );
+    let name = js_sys::Reflect::get(error, &"name".into()).unwrap();
+    assert_eq!(name.as_string().as_deref(), Some("FlowCryptoError"));
+    let code = js_sys::Reflect::get(error, &"code".into()).unwrap();
+    let status = js_sys::Reflect::get(error, &"httpStatus".into()).unwrap();
+    (code.as_string().unwrap(), status)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The whole request path through the portable engine, for one body form.
+fn decrypt(vector: &Value, body: &JsValue) -> Result<(String, String, String), JsValue> {
+    let file = vector["key"].as_str().unwrap();
+    let passphrase = vector["passphrase"]
+        .as_str()
+        .map(|p| p.as_bytes().to_vec().into_boxed_slice());
+    let key = if file.ends_with(".der") {
+        WasmPrivateKey::from_der(key_file(file), passphrase)?
+    } else {
+        WasmPrivateKey::from_pem(key_file(file), passphrase)?
+    };
+    let request = parse_request(body)?;
+    let aes_key = key.unwrap_aes_key(&request.encrypted_aes_key())?;
+    let plaintext = request.decrypt_payload(&aes_key)?;
+    Ok((plaintext, hex(&aes_key), hex(&request.initial_vector())))
+}
+
+#[wasm_bindgen_test]
+fn every_request_vector_as_text_and_as_object() {
+    for vector in vectors(REQUESTS) {
+        let name = vector["name"].as_str().unwrap();
+        let text = vector["request"].to_string();
+        let object = js_sys::JSON::parse(&text).unwrap();
+        let bytes = JsValue::from(js_sys::Uint8Array::from(text.as_bytes()));
+        let expect = &vector["expect"];
+        for body in [JsValue::from_str(&text), object, bytes] {
+            match decrypt(&vector, &body) {
+                Ok((plaintext, aes_key, iv)) => {
+                    assert_eq!(expect["ok"], true, "{name}: decrypted, expected an error");
+                    assert_eq!(plaintext, expect["plaintext"].as_str().unwrap(), "{name}");
+                    assert_eq!(aes_key, expect["aes_key_hex"].as_str().unwrap(), "{name}");
+                    assert_eq!(iv, expect["iv_hex"].as_str().unwrap(), "{name}");
+                }
+                Err(error) => {
+                    let (code, status) = code_of(&error);
+                    assert_eq!(expect["ok"], false, "{name}: {code}");
+                    assert_eq!(code, expect["error"].as_str().unwrap(), "{name}");
+                    let wanted = if code == "invalid_key" { 500 } else { 421 };
+                    assert_eq!(status.as_f64(), Some(f64::from(wanted)), "{name}");
+                }
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_host_key_of_the_wrong_length_is_malformed() {
+    let vector = &vectors(REQUESTS)[0];
+    let request = parse_request(&JsValue::from_str(&vector["request"].to_string())).unwrap();
+    let error = request.decrypt_payload(&[0; 32]).unwrap_err();
+    assert_eq!(code_of(&error).0, "malformed");
+    let error = request.decrypt_payload(&[0; 16]).unwrap_err();
+    assert_eq!(code_of(&error).0, "payload_auth");
+}
+
+#[wasm_bindgen_test]
+fn non_object_bodies_are_malformed() {
+    for body in [JsValue::NULL, JsValue::from(7), js_sys::Array::new().into()] {
+        let error = parse_request(&body).err().unwrap();
+        assert_eq!(code_of(&error).0, "malformed");
+    }
+}
+
+#[wasm_bindgen_test]
+fn every_response_vector() {
+    for vector in vectors(RESPONSES) {
+        let key = decode_hex(vector["aes_key_hex"].as_str().unwrap());
+        let iv = decode_hex(vector["request_iv_hex"].as_str().unwrap());
+        let body =
+            encrypt_response(vector["plaintext"].as_str().unwrap().as_bytes(), &key, &iv).unwrap();
+        assert_eq!(body, vector["expected_body"].as_str().unwrap());
+    }
+    let error = encrypt_response(b"{}", &[0; 15], &[0; 16]).unwrap_err();
+    assert_eq!(code_of(&error).0, "malformed");
+}
+
+#[wasm_bindgen_test]
+fn every_signature_vector() {
+    for vector in vectors(SIGNATURES) {
+        let body = decode_base64(vector["body_b64"].as_str().unwrap());
+        let header = vector["header"].as_str().map(str::to_owned);
+        let secret = vector["app_secret"].as_str().unwrap().as_bytes();
+        assert_eq!(
+            verify_signature(&body, header, secret),
+            vector["valid"].as_bool().unwrap(),
+            "{}",
+            vector["name"]
+        );
+    }
+    assert!(!verify_signature(b"{}", None, b"secret"));
+}
+
+#[wasm_bindgen_test]
+fn every_media_vector_one_shot_and_streaming() {
+    for vector in vectors(MEDIA) {
+        let name = vector["name"].as_str().unwrap();
+        let file = media_file(vector["file"].as_str().unwrap());
+        let metadata = js_sys::JSON::parse(&vector["metadata"].to_string()).unwrap();
+        let one_shot = decrypt_media_content(file.clone(), &metadata);
+
+        let streamed = (|| {
+            let mut decryptor = WasmMediaDecryptor::new(&metadata)?;
+            let mut out = Vec::new();
+            for chunk in file.chunks(7919) {
+                out.extend(decryptor.update(chunk)?.to_vec());
+            }
+            out.extend(decryptor.finish()?);
+            assert!(decryptor.finish().is_err(), "a second finish must fail");
+            Ok::<_, JsValue>(out)
+        })();
+
+        let expect = &vector["expect"];
+        if expect["ok"] == true {
+            let plaintext = media_file(expect["plaintext_file"].as_str().unwrap());
+            assert_eq!(one_shot.unwrap(), plaintext, "{name}");
+            assert_eq!(streamed.unwrap(), plaintext, "{name}");
+        } else {
+            let (code, status) = code_of(&one_shot.unwrap_err());
+            let (streamed_code, _) = code_of(&streamed.unwrap_err());
+            assert_eq!(code, streamed_code, "{name}");
+            match expect["error"].as_str().unwrap() {
+                "padding_or_plaintext_hash" => {
+                    assert!(["padding", "plaintext_hash_mismatch"].contains(&code.as_str()))
+                }
+                wanted => assert_eq!(code, wanted, "{name}"),
+            }
+            if code == "malformed" {
+                assert_eq!(status.as_f64(), Some(421.0));
+            } else {
+                assert!(status.is_null(), "{name}: media errors have no HTTP status");
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn keys_export_and_reload() {
+    let key = WasmPrivateKey::from_pem(key_file("keys/rsa2048_pkcs1.pem"), None).unwrap();
+    assert_eq!(key.bits(), 2048);
+    let public = String::from_utf8(key_file("keys/rsa2048_public.pem").to_vec()).unwrap();
+    assert_eq!(key.public_key_pem().trim(), public.trim());
+    let der = key.private_key_der().unwrap();
+    let again = WasmPrivateKey::from_der(&der, None).unwrap();
+    assert_eq!(again.public_key_fingerprint(), key.public_key_fingerprint());
+    let error = WasmPrivateKey::from_pem(key_file("keys/rsa2048_public.pem"), None)
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&error).0, "invalid_key");
+}
+
+fn decode_hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    let js = js_sys::global();
+    let atob: js_sys::Function = js_sys::Reflect::get(&js, &"atob".into()).unwrap().into();
+    let binary = atob
+        .call1(&JsValue::NULL, &text.into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    binary.chars().map(|c| c as u8).collect()
+}
