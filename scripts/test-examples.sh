@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# End-to-end tests of the endpoint examples. For each example: its own end-to-end test, then
+# the example started on 127.0.0.1 with a freshly generated key, and the CLI's check-endpoint
+# played against it twice: with an app secret (signatures required, the key given as PEM text
+# in PRIVATE_KEY) and without (the key given as a file in PRIVATE_KEY_FILE).
+#
+#   ./scripts/test-examples.sh           every example
+#   ./scripts/test-examples.sh rust      only these (names from EXAMPLES below)
+#
+# Adding an example (Node, Python, the Worker): add its name to EXAMPLES and define
+#   test_NAME    its own end-to-end test (may be a no-op);
+#   start_NAME   exec the endpoint in the foreground. It gets PRIVATE_KEY or PRIVATE_KEY_FILE,
+#                APP_SECRET (or not), HOST=127.0.0.1 and PORT=0 in the environment and must print
+#                `listening on http://HOST:PORT/` (the URL it listens on) to stdout or stderr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+
+EXAMPLES=(rust python)
+selected=("${@:-${EXAMPLES[@]}}")
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# --- the examples ----------------------------------------------------------------------------
+
+test_rust() {
+    cargo test -p wa-flows-crypto --test endpoint_example
+}
+start_rust() {
+    exec "$target_dir/debug/examples/endpoint"
+}
+
+# Python: run-tests.sh creates bindings/python/.venv, builds and installs the package and the
+# examples' dependencies, then runs pytest (here only the examples' end-to-end tests).
+test_python() {
+    bindings/python/run-tests.sh tests/test_examples.py
+}
+start_python() {
+    exec "$root/bindings/python/.venv/bin/python" "$root/bindings/python/examples/endpoint.py"
+}
+
+# --- the harness -----------------------------------------------------------------------------
+
+step "build the CLI and the Rust example"
+cargo build -p wa-flows-crypto-cli
+cargo build -p wa-flows-crypto --example endpoint
+cli=$target_dir/debug/wa-flows-crypto
+
+work=$(mktemp -d)
+server_pid=
+stop_server() {
+    [[ -n $server_pid ]] || return 0
+    kill -TERM "$server_pid" 2>/dev/null || true
+    # Bounded: a graceful stop gets 10 s, then it is killed.
+    for _ in $(seq 100); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+}
+cleanup() {
+    stop_server
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$cli" keygen --out "$work/keys"
+export APP_SECRET_FOR_CHECK="example app secret $RANDOM$RANDOM"
+
+# check_endpoint NAME MODE: MODE is `signed` or `unsigned`.
+check_endpoint() {
+    local name=$1 mode=$2 log=$work/$1-$2.log url=
+    step "$name example, $mode: start it and run check-endpoint"
+    (
+        export HOST=127.0.0.1 PORT=0
+        unset PRIVATE_KEY PRIVATE_KEY_FILE PASSPHRASE APP_SECRET
+        if [[ $mode == signed ]]; then
+            PRIVATE_KEY=$(cat "$work/keys/private.pem")
+            export PRIVATE_KEY APP_SECRET=$APP_SECRET_FOR_CHECK
+        else
+            export PRIVATE_KEY_FILE=$work/keys/private.pem
+        fi
+        "start_$name"
+    ) >"$log" 2>&1 &
+    server_pid=$!
+    # Bounded wait for the address it listens on.
+    for _ in $(seq 600); do
+        url=$(grep -o 'listening on http://[^ ]*' "$log" | head -n 1 | sed 's/^listening on //') || true
+        [[ -n $url ]] && break
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            cat "$log"
+            echo "the $name example exited before listening" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    if [[ -z $url ]]; then
+        cat "$log"
+        echo "the $name example did not say where it listens within 60 s" >&2
+        exit 1
+    fi
+    local args=("$url" --public-key "$work/keys/public.pem")
+    [[ $mode == signed ]] && args+=(--app-secret-env APP_SECRET_FOR_CHECK)
+    if ! "$cli" check-endpoint "${args[@]}"; then
+        echo "--- $name example log:"
+        cat "$log"
+        exit 1
+    fi
+    stop_server
+}
+
+for name in "${selected[@]}"; do
+    if ! declare -F "start_$name" >/dev/null; then
+        echo "unknown example $name (known: ${EXAMPLES[*]})" >&2
+        exit 2
+    fi
+    step "$name example: its end-to-end test"
+    "test_$name"
+    check_endpoint "$name" signed
+    check_endpoint "$name" unsigned
+done
+
+step "endpoint examples passed: ${selected[*]}"
