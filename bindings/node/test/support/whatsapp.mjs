@@ -1,6 +1,6 @@
 // The WhatsApp client's side, written independently with node:crypto (OpenSSL): what the
 // tests use to play WhatsApp against the package.
-import { constants, createCipheriv, createDecipheriv, createHmac, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHash, createHmac, publicEncrypt, randomBytes } from 'node:crypto';
 
 /** Encrypts `plaintext` for `publicKeyPem` the way WhatsApp does; returns the body and secrets. */
 export function sealRequest(publicKeyPem, plaintext) {
@@ -39,4 +39,30 @@ export function tamper(body, field, index = 5) {
   const bytes = Buffer.from(body[field], 'base64');
   bytes[index] ^= 0x01;
   return { ...body, [field]: bytes.toString('base64') };
+}
+
+/**
+ * Encrypts a media file the way WhatsApp stores a PhotoPicker upload on its CDN:
+ * AES-256-CBC with PKCS#7 padding, then the first 10 bytes of HMAC-SHA256(hmac_key, iv ‖ ct).
+ * Returns the CDN file and the `encryption_metadata` of the flow request.
+ */
+export function sealMedia(plaintext) {
+  const encryptionKey = randomBytes(32);
+  const hmacKey = randomBytes(32);
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-256-cbc', encryptionKey, iv); // PKCS#7 by default
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const mac = createHmac('sha256', hmacKey).update(iv).update(ciphertext).digest().subarray(0, 10);
+  const cdnFile = Buffer.concat([ciphertext, mac]);
+  const sha256 = (data) => createHash('sha256').update(data).digest('base64');
+  return {
+    cdnFile,
+    metadata: {
+      encryption_key: encryptionKey.toString('base64'),
+      hmac_key: hmacKey.toString('base64'),
+      iv: iv.toString('base64'),
+      plaintext_hash: sha256(plaintext),
+      encrypted_hash: sha256(cdnFile),
+    },
+  };
 }
