@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 
-EXAMPLES=(rust python)
+EXAMPLES=(rust python node worker)
 selected=("${@:-${EXAMPLES[@]}}")
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -38,6 +38,31 @@ test_python() {
 }
 start_python() {
     exec "$root/bindings/python/.venv/bin/python" "$root/bindings/python/examples/endpoint.py"
+}
+
+# Node and the Worker: both are the npm package's examples (bindings/node/examples/), sharing one
+# handler. They need the package built (pkg/): built here only when it is missing. Their own test
+# is bindings/node/test/examples.test.mjs, narrowed to one example by WFC_EXAMPLES.
+node_package() {
+    if [[ ! -f bindings/node/pkg/wa_flows_crypto_wasm_bg.wasm || ! -d bindings/node/node_modules/workerd ]]; then
+        (cd bindings/node && npm install --no-audit --no-fund && npm run build)
+    fi
+}
+test_node() {
+    node_package
+    (cd bindings/node && WFC_EXAMPLES=node node --test --test-reporter=spec test/examples.test.mjs)
+}
+start_node() {
+    exec node "$root/bindings/node/examples/endpoint.mjs"
+}
+# The Worker runs in workerd (the package's devDependency) through examples/worker/serve.mjs,
+# which reads the same variables, starts workerd on HOST:PORT and prints `listening on …`.
+test_worker() {
+    node_package
+    (cd bindings/node && WFC_EXAMPLES=worker node --test --test-reporter=spec test/examples.test.mjs)
+}
+start_worker() {
+    exec node "$root/bindings/node/examples/worker/serve.mjs"
 }
 
 # --- the harness -----------------------------------------------------------------------------

@@ -213,12 +213,15 @@ function pattern(length, seed) {
 // The same protocol tests for each example.
 
 const EXAMPLES = [
-  { name: 'node example (examples/endpoint.mjs)', script: ENDPOINT },
-  { name: 'worker example in workerd (examples/worker/)', script: WORKER_LAUNCHER },
+  { id: 'node', name: 'node example (examples/endpoint.mjs)', script: ENDPOINT },
+  { id: 'worker', name: 'worker example in workerd (examples/worker/)', script: WORKER_LAUNCHER },
 ];
+/** WFC_EXAMPLES=node or =worker runs one example's tests (scripts/test-examples.sh does); default both. */
+const selected = process.env.WFC_EXAMPLES ? process.env.WFC_EXAMPLES.split(',') : ['node', 'worker'];
 
 for (const example of EXAMPLES) {
-  describe(example.name, { timeout: 10 * TEST_LIMIT_MS }, () => {
+  const skip = selected.includes(example.id) ? false : `WFC_EXAMPLES=${process.env.WFC_EXAMPLES}`;
+  describe(example.name, { timeout: 10 * TEST_LIMIT_MS, skip }, () => {
     const photos = [
       ['IMG_0001.jpg', pattern(1, 1)],
       ['IMG_0002.png', pattern(70_001, 2)],
@@ -480,7 +483,7 @@ for (const example of EXAMPLES) {
 // ---------------------------------------------------------------------------------------------
 // Start-up of the Node example (the Worker's launcher reads the same variables).
 
-describe('node example start-up', () => {
+describe('node example start-up', { skip: selected.includes('node') ? false : `WFC_EXAMPLES=${process.env.WFC_EXAMPLES}` }, () => {
   const encrypted = (() => {
     const { privateKey } = generateKeyPairSync('rsa', {
       modulusLength: 2048,
