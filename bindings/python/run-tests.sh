@@ -12,7 +12,7 @@ export PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-  "maturin>=1.9,<2" "cffi>=1.17" pytest pywa httpx cryptography
+  "maturin>=1.9,<2" "cffi>=1.17" pytest pywa httpx cryptography fastapi uvicorn
 
 # Build and install exactly as a user would (`pip install ./bindings/python`), but reuse the
 # venv's maturin and cffi instead of fetching them again.
