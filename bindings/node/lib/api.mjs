@@ -72,7 +72,10 @@ function optionalBytes(value, name) {
 
 /** A request body as the wasm parser takes it: text, bytes, or the parsed object. */
 function requestBody(body) {
-  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  // Text goes in as its UTF-8 bytes: the same input to the core, and for a 200 KB body less
+  // than half the time of passing the string itself across the boundary.
+  if (typeof body === 'string') return encoder.encode(body);
+  if (body instanceof Uint8Array) return body;
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return bytes(body, 'body');
   return body;
 }
