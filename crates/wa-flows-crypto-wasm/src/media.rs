@@ -192,7 +192,7 @@ impl WasmMediaMetadata {
 #[wasm_bindgen(js_name = mediaCiphertextLength)]
 pub fn media_ciphertext_length(file_len: f64) -> Result<f64, JsValue> {
     // Lengths of JavaScript buffers are integers below 2^53.
-    if !(file_len >= 0.0 && file_len <= 9_007_199_254_740_991.0 && file_len.fract() == 0.0) {
+    if !((0.0..=9_007_199_254_740_991.0).contains(&file_len) && file_len.fract() == 0.0) {
         return Err(to_js(&Error::Malformed("the media file is too large")));
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
