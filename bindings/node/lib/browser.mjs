@@ -19,5 +19,6 @@ export const {
   decryptPayload,
   encryptResponse,
   decryptMediaContent,
+  mediaEngines,
   verifySignature,
 } = api;

@@ -101,8 +101,22 @@ export type EncryptionMetadata =
       [field: string]: unknown;
     };
 
-/** Decrypts and verifies a whole CDN file; the plaintext only if every check passed. */
-export declare function decryptMediaContent(cdnFile: Bytes, encryptionMetadata: EncryptionMetadata): Promise<Uint8Array>;
+/** Who computes SHA-256, HMAC and AES-CBC of a media file: `node` (node:crypto) or `wasm`. */
+export type MediaEngine = 'node' | 'wasm';
+
+/** The media engines this build can use, the default first (`['node', 'wasm']` in Node). */
+export declare const mediaEngines: readonly MediaEngine[];
+
+/**
+ * Decrypts and verifies a whole CDN file; the plaintext only if every check passed.
+ * `options.engine` picks the engine (default: the first of `mediaEngines`); every engine gives
+ * identical results and errors.
+ */
+export declare function decryptMediaContent(
+  cdnFile: Bytes,
+  encryptionMetadata: EncryptionMetadata,
+  options?: { engine?: MediaEngine },
+): Promise<Uint8Array>;
 
 /**
  * Streaming media decryption in constant memory; also a TransformStream

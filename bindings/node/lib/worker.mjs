@@ -20,5 +20,6 @@ export const {
   decryptPayload,
   encryptResponse,
   decryptMediaContent,
+  mediaEngines,
   verifySignature,
 } = api;

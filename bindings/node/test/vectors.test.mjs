@@ -12,6 +12,7 @@ import {
   decryptRequest,
   decryptRequestSync,
   encryptResponse,
+  mediaEngines,
   unwrapAesKey,
   verifySignature,
 } from 'wa-flows-crypto';
@@ -228,7 +229,7 @@ async function mediaOutcome(operation) {
     return { ok: true, plaintext: hex(await operation()) };
   } catch (error) {
     if (!(error instanceof FlowCryptoError)) throw error;
-    return { ok: false, error: error.code, httpStatus: error.httpStatus };
+    return { ok: false, error: error.code, httpStatus: error.httpStatus, message: error.message };
   }
 }
 
@@ -237,10 +238,27 @@ function concat(parts) {
 }
 
 describe('media.json', () => {
+  test('the Node build offers the node:crypto media engine first, and wasm', () => {
+    assert.deepEqual(mediaEngines, ['node', 'wasm']);
+  });
+
+  test('an unknown media engine is a TypeError', async () => {
+    const vector = media.vectors.find((v) => v.name === 'size_1000');
+    await assert.rejects(decryptMediaContent(vectorFile(vector.file), vector.metadata, { engine: 'openssl' }), TypeError);
+  });
+
   for (const vector of media.vectors) {
     test(vector.name, async () => {
       const file = vectorFile(vector.file);
       const oneShot = await mediaOutcome(() => decryptMediaContent(file, vector.metadata));
+      // Every engine, with the metadata as an object or as JSON text, gives the same result,
+      // error code, status and message as the default one.
+      for (const engine of mediaEngines) {
+        for (const metadata of [vector.metadata, JSON.stringify(vector.metadata)]) {
+          const label = `${engine} / ${typeof metadata}`;
+          assert.deepEqual(await mediaOutcome(() => decryptMediaContent(file, metadata, { engine })), oneShot, label);
+        }
+      }
       if (vector.expect.ok) {
         assert.deepEqual(oneShot, { ok: true, plaintext: hex(vectorFile(vector.expect.plaintext_file)) });
       } else {

@@ -18,5 +18,8 @@ mod media;
 mod request;
 
 pub use key::WasmPrivateKey;
-pub use media::{WasmMediaDecryptor, decrypt_media_content};
+pub use media::{
+    WasmMediaDecryptor, WasmMediaMetadata, decrypt_media_content, media_check_padding,
+    media_ciphertext_length,
+};
 pub use request::{WasmRequest, encrypt_response, parse_request, verify_signature};

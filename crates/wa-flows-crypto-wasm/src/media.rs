@@ -2,7 +2,7 @@
 
 use js_sys::Uint8Array;
 use wa_flows_crypto::Error;
-use wa_flows_crypto::media::{MediaDecryptor, MediaMetadata};
+use wa_flows_crypto::media::{MediaDecryptor, MediaMetadata, checks};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroize as _;
 
@@ -110,4 +110,107 @@ fn finished() -> JsValue {
     to_js(&Error::Malformed(
         "the media decryptor has already finished",
     ))
+}
+
+/// A file's `encryption_metadata`, parsed by the core, for a host that computes SHA-256,
+/// HMAC-SHA256 and AES-256-CBC itself (`node:crypto` in Node) and hands the outputs to the
+/// core's checks ([`wa_flows_crypto::media::checks`]). Run them in the order of the methods
+/// below; each throws the error the wasm path throws for the same file.
+#[wasm_bindgen]
+pub struct WasmMediaMetadata {
+    inner: MediaMetadata,
+}
+
+#[wasm_bindgen]
+impl WasmMediaMetadata {
+    /// Parses `encryption_metadata` (object or JSON text).
+    ///
+    /// # Errors
+    /// `malformed` if the metadata is not valid.
+    #[wasm_bindgen(constructor)]
+    pub fn new(encryption_metadata: &JsValue) -> Result<WasmMediaMetadata, JsValue> {
+        metadata(encryption_metadata).map(|inner| WasmMediaMetadata { inner })
+    }
+
+    /// The AES-256 key (32 bytes), for the host's AES-256-CBC.
+    #[wasm_bindgen(getter, js_name = encryptionKey)]
+    pub fn encryption_key(&self) -> Vec<u8> {
+        self.inner.encryption_key().to_vec()
+    }
+
+    /// The HMAC-SHA256 key (32 bytes).
+    #[wasm_bindgen(getter, js_name = hmacKey)]
+    pub fn hmac_key(&self) -> Vec<u8> {
+        self.inner.hmac_key().to_vec()
+    }
+
+    /// The IV (16 bytes): AES-256-CBC's, and the first bytes the HMAC covers.
+    #[wasm_bindgen(getter)]
+    pub fn iv(&self) -> Vec<u8> {
+        self.inner.iv().to_vec()
+    }
+
+    /// Check 2: SHA-256 of the whole CDN file.
+    ///
+    /// # Errors
+    /// `encrypted_hash_mismatch` if it differs (or is not 32 bytes).
+    #[wasm_bindgen(js_name = checkEncryptedHash)]
+    pub fn check_encrypted_hash(&self, computed: &[u8]) -> Result<(), JsValue> {
+        let computed =
+            <&[u8; 32]>::try_from(computed).map_err(|_| to_js(&Error::EncryptedHashMismatch))?;
+        checks::check_encrypted_hash(&self.inner, computed).into_js()
+    }
+
+    /// Check 3: HMAC-SHA256(hmac_key, iv ‖ ciphertext) (whole or truncated) against the
+    /// file's 10-byte `tag`.
+    ///
+    /// # Errors
+    /// `hmac_mismatch` if they differ (or `tag` is not 10 bytes).
+    #[wasm_bindgen(js_name = checkMac)]
+    pub fn check_mac(&self, computed: &[u8], tag: &[u8]) -> Result<(), JsValue> {
+        let tag =
+            <&[u8; checks::MAC_LEN]>::try_from(tag).map_err(|_| to_js(&Error::HmacMismatch))?;
+        checks::check_mac(computed, tag).into_js()
+    }
+
+    /// Check 5: SHA-256 of the unpadded plaintext.
+    ///
+    /// # Errors
+    /// `plaintext_hash_mismatch` if it differs (or is not 32 bytes).
+    #[wasm_bindgen(js_name = checkPlaintextHash)]
+    pub fn check_plaintext_hash(&self, computed: &[u8]) -> Result<(), JsValue> {
+        let computed =
+            <&[u8; 32]>::try_from(computed).map_err(|_| to_js(&Error::PlaintextHashMismatch))?;
+        checks::check_plaintext_hash(&self.inner, computed).into_js()
+    }
+}
+
+/// Check 1: the length rules of a CDN file of `file_len` bytes; returns the ciphertext length.
+///
+/// # Errors
+/// `malformed` as the core reports it (or if `file_len` is not a length).
+#[wasm_bindgen(js_name = mediaCiphertextLength)]
+pub fn media_ciphertext_length(file_len: f64) -> Result<f64, JsValue> {
+    // Lengths of JavaScript buffers are integers below 2^53.
+    if !((0.0..=9_007_199_254_740_991.0).contains(&file_len) && file_len.fract() == 0.0) {
+        return Err(to_js(&Error::Malformed("the media file is too large")));
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let file_len = file_len as u64;
+    #[allow(clippy::cast_precision_loss)]
+    checks::ciphertext_len(file_len)
+        .into_js()
+        .map(|len| len as f64)
+}
+
+/// Check 4: the PKCS#7 padding of the last decrypted block; returns how many of its 16 bytes
+/// are data.
+///
+/// # Errors
+/// `padding` if it is not valid padding (or `last_block` is not 16 bytes).
+#[wasm_bindgen(js_name = mediaCheckPadding)]
+pub fn media_check_padding(last_block: &[u8]) -> Result<usize, JsValue> {
+    let block =
+        <&[u8; checks::BLOCK_LEN]>::try_from(last_block).map_err(|_| to_js(&Error::Padding))?;
+    checks::check_padding(block).into_js()
 }

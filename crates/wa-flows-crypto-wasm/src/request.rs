@@ -1,6 +1,8 @@
 //! Requests, responses and signatures.
 
+use js_sys::Uint8Array;
 use wa_flows_crypto::{AesKey, EncryptedRequest, Error, ResponseKey};
+use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{IntoJs as _, to_js};
@@ -45,6 +47,43 @@ impl WasmRequest {
         self.inner.initial_vector().to_vec()
     }
 
+    /// The AES-GCM ciphertext followed by its 16-byte tag, for a host engine to open (its
+    /// result then goes to [`decrypt_payload_with`](Self::decrypt_payload_with)).
+    #[wasm_bindgen(getter, js_name = encryptedFlowData)]
+    pub fn encrypted_flow_data(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.encrypted_flow_data())
+    }
+
+    /// Step two with the host's AES-128-GCM: `open(aesKey, iv, ciphertext, tag)` returns the
+    /// plaintext bytes or throws if the tag does not verify; the core checks the rest
+    /// ([`wa_flows_crypto::decrypt_payload_with`]) and returns the plaintext JSON text.
+    ///
+    /// # Errors
+    /// As [`decrypt_payload`](Self::decrypt_payload); whatever `open` throws becomes
+    /// `payload_auth`.
+    #[wasm_bindgen(js_name = decryptPayloadWith)]
+    pub fn decrypt_payload_with(
+        &self,
+        aes_key: &[u8],
+        open: &js_sys::Function,
+    ) -> Result<String, JsValue> {
+        let aes_key = host_aes_key(aes_key)?;
+        wa_flows_crypto::decrypt_payload_with(&self.inner, &aes_key, |key, iv, ciphertext, tag| {
+            let args = [
+                Uint8Array::from(&key[..]),
+                Uint8Array::from(&iv[..]),
+                Uint8Array::from(ciphertext),
+                Uint8Array::from(&tag[..]),
+            ];
+            let result = open.apply(&JsValue::NULL, &args.iter().collect::<js_sys::Array>())?;
+            result
+                .dyn_into::<Uint8Array>()
+                .map(|plaintext| plaintext.to_vec())
+        })
+        .into_js()
+        .map(|decrypted| decrypted.into_parts().0)
+    }
+
     /// Step two: opens the payload with an AES key unwrapped by either engine and returns
     /// the plaintext JSON text.
     ///
@@ -53,15 +92,21 @@ impl WasmRequest {
     /// one gives) or the plaintext is not UTF-8; `payload_auth` if it does not authenticate.
     #[wasm_bindgen(js_name = decryptPayload)]
     pub fn decrypt_payload(&self, aes_key: &[u8]) -> Result<String, JsValue> {
-        let aes_key = AesKey::from_slice(aes_key).map_err(|_| {
-            to_js(&Error::Malformed(
-                "the unwrapped AES key is not 16 bytes; WhatsApp uses AES-128",
-            ))
-        })?;
+        let aes_key = host_aes_key(aes_key)?;
         wa_flows_crypto::decrypt_payload(&self.inner, &aes_key)
             .into_js()
             .map(|decrypted| decrypted.into_parts().0)
     }
+}
+
+/// An AES key unwrapped by a host engine: 16 bytes, or the error the portable engine's step
+/// one gives for any other length.
+fn host_aes_key(aes_key: &[u8]) -> Result<AesKey, JsValue> {
+    AesKey::from_slice(aes_key).map_err(|_| {
+        to_js(&Error::Malformed(
+            "the unwrapped AES key is not 16 bytes; WhatsApp uses AES-128",
+        ))
+    })
 }
 
 /// Encrypts a response with the request's AES key and IV; returns the base64 body.

@@ -19,7 +19,8 @@ pub use media::{
     decrypt_media_content_in_place,
 };
 pub use request::{
-    AesKey, DecryptedRequest, EncryptedRequest, decrypt_payload, decrypt_request, unwrap_aes_key,
+    AesKey, DecryptedRequest, EncryptedRequest, decrypt_payload, decrypt_payload_with,
+    decrypt_request, unwrap_aes_key,
 };
 pub use response::{ResponseKey, encrypt_response};
 pub use signature::{sign, verify_signature};

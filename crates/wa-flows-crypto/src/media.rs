@@ -28,6 +28,10 @@
 //!   is verified** and confirmed only by [`MediaDecryptor::finish`]. [`MediaVerifier`] checks a
 //!   file without decrypting it, for verify-then-decrypt over two reads.
 //!
+//! A host with faster primitives of its own (the npm package in Node) computes SHA-256,
+//! HMAC-SHA256 and AES-256-CBC itself and hands their outputs to [`checks`]: the same checks
+//! the three ways above run, so the rules exist once.
+//!
 //! WhatsApp limits uploads to 25 MiB (and 30 files per request); this module does not enforce
 //! a size limit itself, so bound what you download before calling it.
 //!
@@ -49,6 +53,7 @@
 //! - Media errors are not request-level errors: the request decrypted, so answer it (with an
 //!   error screen) rather than with HTTP 421 ([`Error::http_status`] is `None`).
 
+pub mod checks;
 mod engine;
 mod metadata;
 mod stream;

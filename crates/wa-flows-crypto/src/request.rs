@@ -300,26 +300,82 @@ pub fn unwrap_aes_key(key: &FlowPrivateKey, encrypted_aes_key: &[u8]) -> Result<
 /// [`Error::PayloadAuth`] if the tag does not verify; [`Error::Malformed`] if the plaintext
 /// is not UTF-8.
 pub fn decrypt_payload(request: &EncryptedRequest, aes_key: &AesKey) -> Result<DecryptedRequest> {
+    decrypt_payload_with(request, aes_key, |key, iv, ciphertext, tag| {
+        let cipher = Aes128Gcm16::new(&(*key).into());
+        let mut buffer = ciphertext.to_vec();
+        // aes-gcm verifies the tag before it decrypts, and leaves the buffer encrypted on failure.
+        cipher
+            .decrypt_inout_detached(
+                &(*iv).into(),
+                &[],
+                buffer.as_mut_slice().into(),
+                &(*tag).into(),
+            )
+            .map(|()| buffer)
+    })
+}
+
+/// Step two with the host's AES-GCM: the core splits `encrypted_flow_data` into ciphertext and
+/// tag, calls `open(aes_key, iv, ciphertext, tag)`, and applies its rules to what comes back.
+///
+/// For hosts with a faster AES-128-GCM than this crate's portable one (the npm package uses
+/// `node:crypto` in Node). `open` must be AES-128-GCM with the 16-byte IV as the nonce, no
+/// associated data and the 16-byte tag; it returns the plaintext, or any error if the tag does
+/// not verify. The core keeps every rule: the lengths, the mapping of any failure of `open`
+/// (whatever its error) to [`Error::PayloadAuth`], a plaintext whose length is not the
+/// ciphertext's (a host bug) likewise, and the UTF-8 check. [`decrypt_payload`] is this
+/// function with the crate's own AES-GCM.
+///
+/// # Errors
+/// [`Error::PayloadAuth`] if `open` fails or returns a plaintext of the wrong length;
+/// [`Error::Malformed`] if the plaintext is not UTF-8.
+///
+/// # Example
+/// ```
+/// use wa_flows_crypto::{client, decrypt_payload_with, unwrap_aes_key, EncryptedRequest, FlowPrivateKey};
+///
+/// # let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/../../../shared/vectors/keys/rsa2048_pkcs8.pem")).unwrap();
+/// let key = FlowPrivateKey::from_pem(&pem, None)?;
+/// let (body, _session) = client::seal_request(&key.public_key(), br#"{"action":"ping"}"#)?;
+/// let request = EncryptedRequest::from_json(body.as_bytes())?;
+/// let aes_key = unwrap_aes_key(&key, request.encrypted_aes_key())?;
+///
+/// // A host whose AES-GCM refuses the tag: the core answers `payload_auth`.
+/// let refused = decrypt_payload_with(&request, &aes_key, |_key, _iv, _ciphertext, _tag| {
+///     Err("the host's tag check failed")
+/// });
+/// assert_eq!(refused.unwrap_err().code(), "payload_auth");
+///
+/// // A host that opens it (here, for brevity, with the crate's own AES-GCM).
+/// let opened = decrypt_payload_with(&request, &aes_key, |_key, _iv, _ciphertext, _tag| {
+///     wa_flows_crypto::decrypt_payload(&request, &aes_key).map(|r| r.plaintext().as_bytes().to_vec())
+/// })?;
+/// assert_eq!(opened.plaintext(), r#"{"action":"ping"}"#);
+/// # Ok::<(), wa_flows_crypto::Error>(())
+/// ```
+pub fn decrypt_payload_with<E>(
+    request: &EncryptedRequest,
+    aes_key: &AesKey,
+    open: impl FnOnce(
+        &[u8; AES_KEY_LEN],
+        &[u8; IV_LEN],
+        &[u8],
+        &[u8; TAG_LEN],
+    ) -> core::result::Result<Vec<u8>, E>,
+) -> Result<DecryptedRequest> {
     let (ciphertext, tag) = request
         .encrypted_flow_data
-        .split_at_checked(request.encrypted_flow_data.len().saturating_sub(TAG_LEN))
+        .split_last_chunk::<TAG_LEN>()
         .ok_or(Error::Malformed(
             "`encrypted_flow_data` is shorter than its 16-byte AES-GCM tag",
         ))?;
-    let tag = <[u8; TAG_LEN]>::try_from(tag).map_err(|_| {
-        Error::Malformed("`encrypted_flow_data` is shorter than its 16-byte AES-GCM tag")
-    })?;
-    let cipher = Aes128Gcm16::new(&(*aes_key.as_bytes()).into());
-    let mut buffer = ciphertext.to_vec();
-    // aes-gcm verifies the tag before it decrypts, and leaves the buffer encrypted on failure.
-    cipher
-        .decrypt_inout_detached(
-            &request.initial_vector.into(),
-            &[],
-            buffer.as_mut_slice().into(),
-            &tag.into(),
-        )
+    let mut buffer = open(aes_key.as_bytes(), &request.initial_vector, ciphertext, tag)
         .map_err(|_| Error::PayloadAuth)?;
+    if buffer.len() != ciphertext.len() {
+        zeroize::Zeroize::zeroize(&mut buffer);
+        return Err(Error::PayloadAuth);
+    }
     let plaintext = String::from_utf8(buffer).map_err(|error| {
         zeroize::Zeroize::zeroize(&mut error.into_bytes());
         Error::Malformed("the decrypted payload is not UTF-8 text")
@@ -328,4 +384,80 @@ pub fn decrypt_payload(request: &EncryptedRequest, aes_key: &AesKey) -> Result<D
         plaintext,
         response_key: ResponseKey::new(aes_key.clone(), request.initial_vector),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealed(plaintext: &[u8]) -> (EncryptedRequest, AesKey) {
+        let aes_key = AesKey::new([7; AES_KEY_LEN]);
+        let iv = [9; IV_LEN];
+        let cipher = Aes128Gcm16::new(&(*aes_key.as_bytes()).into());
+        let mut data = plaintext.to_vec();
+        let tag = cipher
+            .encrypt_inout_detached(&iv.into(), &[], data.as_mut_slice().into())
+            .unwrap();
+        data.extend_from_slice(&tag);
+        (
+            EncryptedRequest::from_parts(data, vec![1], iv).unwrap(),
+            aes_key,
+        )
+    }
+
+    #[test]
+    fn the_host_sees_the_split_request_and_its_failures_are_payload_auth() {
+        let (request, aes_key) = sealed(b"{\"action\":\"ping\"}");
+        let opened = decrypt_payload_with(&request, &aes_key, |key, iv, ciphertext, tag| {
+            assert_eq!(key, aes_key.as_bytes());
+            assert_eq!(iv, request.initial_vector());
+            assert_eq!(
+                ciphertext.len() + TAG_LEN,
+                request.encrypted_flow_data().len()
+            );
+            assert_eq!(&request.encrypted_flow_data()[ciphertext.len()..], tag);
+            Ok::<_, ()>(b"{\"action\":\"ping\"}".to_vec())
+        })
+        .unwrap();
+        assert_eq!(opened.plaintext(), "{\"action\":\"ping\"}");
+        assert_eq!(opened.response_key().request_iv(), request.initial_vector());
+
+        let refused = decrypt_payload_with(&request, &aes_key, |_, _, _, _| Err("no"));
+        assert_eq!(refused.unwrap_err(), Error::PayloadAuth);
+        // A host returning a plaintext of another length is not trusted.
+        let short = decrypt_payload_with(&request, &aes_key, |_, _, c, _| {
+            Ok::<_, ()>(vec![b'a'; c.len() - 1])
+        });
+        assert_eq!(short.unwrap_err(), Error::PayloadAuth);
+        // The UTF-8 rule is the core's, whoever decrypted.
+        let binary = decrypt_payload_with(&request, &aes_key, |_, _, c, _| {
+            Ok::<_, ()>(vec![0xff; c.len()])
+        });
+        assert_eq!(
+            binary.unwrap_err(),
+            Error::Malformed("the decrypted payload is not UTF-8 text")
+        );
+    }
+
+    #[test]
+    fn decrypt_payload_is_decrypt_payload_with_the_crates_aes_gcm() {
+        let (request, aes_key) = sealed("{\"é\":1}".as_bytes());
+        assert_eq!(
+            decrypt_payload(&request, &aes_key).unwrap().plaintext(),
+            "{\"é\":1}"
+        );
+        let mut tampered = request.encrypted_flow_data().to_vec();
+        tampered[0] ^= 1;
+        let tampered =
+            EncryptedRequest::from_parts(tampered, vec![1], *request.initial_vector()).unwrap();
+        assert_eq!(
+            decrypt_payload(&tampered, &aes_key).unwrap_err(),
+            Error::PayloadAuth
+        );
+        let (binary, aes_key) = sealed(&[0xc3, 0x28]);
+        assert_eq!(
+            decrypt_payload(&binary, &aes_key).unwrap_err(),
+            Error::Malformed("the decrypted payload is not UTF-8 text")
+        );
+    }
 }

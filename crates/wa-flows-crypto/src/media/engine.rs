@@ -13,16 +13,13 @@ use aes::cipher::array::Array;
 use aes::cipher::{BlockModeDecrypt, KeyIvInit};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::MediaMetadata;
+use super::checks::{check_encrypted_hash, check_mac, check_padding, check_plaintext_hash};
 use crate::error::{Error, Result};
 
-/// Length of the truncated HMAC-SHA256 at the end of the CDN file.
-pub(crate) const MAC_LEN: usize = 10;
-/// AES block length.
-pub(crate) const BLOCK_LEN: usize = 16;
+pub(crate) use super::checks::{BLOCK_LEN, MAC_LEN, ciphertext_len};
 /// How much data one step of the fused loop touches: small enough that the piece stays in the
 /// L1 data cache between the four passes over it (file hash, HMAC, decrypt, plaintext hash).
 pub(crate) const CHUNK_LEN: usize = 16 * 1024;
@@ -47,28 +44,6 @@ fn truncated_tag(mac: Hmac<Sha256>) -> [u8; MAC_LEN] {
         *dst = *src;
     }
     tag
-}
-
-/// Checks the length rules of a CDN file of `file_len` bytes; returns the ciphertext length.
-///
-/// These run before any hash, so a truncated download is `malformed`, not a hash mismatch.
-pub(crate) fn ciphertext_len(file_len: u64) -> Result<u64> {
-    let Some(ciphertext_len) = file_len.checked_sub(MAC_LEN as u64) else {
-        return Err(Error::Malformed(
-            "the media file is shorter than its 10-byte HMAC",
-        ));
-    };
-    if ciphertext_len == 0 {
-        return Err(Error::Malformed(
-            "the media file holds no ciphertext before its HMAC",
-        ));
-    }
-    if !ciphertext_len.is_multiple_of(BLOCK_LEN as u64) {
-        return Err(Error::Malformed(
-            "the media ciphertext is not a whole number of 16-byte AES blocks",
-        ));
-    }
-    Ok(ciphertext_len)
 }
 
 /// A CDN file split into its parts, after the length checks.
@@ -111,7 +86,7 @@ pub(crate) struct Authenticator {
     /// `None` when the file hash is computed elsewhere (the `parallel` one-shot).
     file_hash: Option<Sha256>,
     mac: Hmac<Sha256>,
-    encrypted_hash: [u8; 32],
+    metadata: MediaMetadata,
 }
 
 impl Authenticator {
@@ -121,7 +96,7 @@ impl Authenticator {
         Authenticator {
             file_hash: hash_file.then(Sha256::new),
             mac,
-            encrypted_hash: *metadata.encrypted_hash(),
+            metadata: metadata.clone(),
         }
     }
 
@@ -150,13 +125,8 @@ impl Authenticator {
             // Fails closed: without a digest the file hash cannot match.
             None => file_digest.unwrap_or([0; 32]),
         };
-        if !bool::from(digest.ct_eq(&self.encrypted_hash)) {
-            return Err(Error::EncryptedHashMismatch);
-        }
-        if !bool::from(truncated_tag(self.mac).ct_eq(tag)) {
-            return Err(Error::HmacMismatch);
-        }
-        Ok(())
+        check_encrypted_hash(&self.metadata, &digest)?;
+        check_mac(&truncated_tag(self.mac), tag)
     }
 }
 
@@ -172,22 +142,12 @@ impl LastBlock {
     }
 }
 
-/// The PKCS#7 padding length of the last block, or `None` if it is not valid padding.
-///
-/// Runs only after the MAC was verified, so its timing cannot serve as a padding oracle.
-fn unpadded_len(block: &[u8; BLOCK_LEN]) -> Option<usize> {
-    let pad = usize::from(*block.last()?);
-    let data_len = BLOCK_LEN.checked_sub(pad)?;
-    let valid = pad != 0 && block.iter().skip(data_len).all(|&b| usize::from(b) == pad);
-    valid.then_some(data_len)
-}
-
 /// The fused per-chunk pass: file hash, HMAC, AES-256-CBC decryption, plaintext hash.
 pub(crate) struct Engine {
     auth: Authenticator,
     cipher: cbc::Decryptor<Aes256>,
     plaintext_hash: Sha256,
-    expected_plaintext_hash: [u8; 32],
+    metadata: MediaMetadata,
 }
 
 impl Engine {
@@ -200,7 +160,7 @@ impl Engine {
                 Array::cast_from_core(metadata.iv()),
             ),
             plaintext_hash: Sha256::new(),
-            expected_plaintext_hash: *metadata.plaintext_hash(),
+            metadata: metadata.clone(),
         }
     }
 
@@ -230,13 +190,11 @@ impl Engine {
         let mut block = Zeroizing::new(*last);
         self.cipher
             .decrypt_block(Array::cast_from_core_mut(&mut block));
-        let len = unpadded_len(&block).ok_or(Error::Padding)?;
+        let len = check_padding(&block)?;
         let last = LastBlock { block, len };
         Digest::update(&mut self.plaintext_hash, last.plaintext());
         let digest: [u8; 32] = self.plaintext_hash.finalize().into();
-        if !bool::from(digest.ct_eq(&self.expected_plaintext_hash)) {
-            return Err(Error::PlaintextHashMismatch);
-        }
+        check_plaintext_hash(&self.metadata, &digest)?;
         Ok(last)
     }
 }
@@ -323,21 +281,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn padding_rules() {
-        let mut block = [7u8; 16];
-        block[15] = 1;
-        assert_eq!(unpadded_len(&block), Some(15));
-        assert_eq!(unpadded_len(&[16; 16]), Some(0));
-        assert_eq!(unpadded_len(&[0; 16]), None);
-        assert_eq!(unpadded_len(&[17; 16]), None);
-        let mut block = [3u8; 16];
-        block[13] = 2;
-        assert_eq!(unpadded_len(&block), None);
-        block[13] = 3;
-        assert_eq!(unpadded_len(&block), Some(13));
-    }
-
-    #[test]
     fn zero_extended_hmac_key_is_the_same_function() {
         let key = [0x5a; 32];
         let mut ours = new_mac(&key);
@@ -348,17 +291,6 @@ mod tests {
             ours.finalize().into_bytes(),
             reference.finalize().into_bytes()
         );
-    }
-
-    #[test]
-    fn length_rules() {
-        assert!(ciphertext_len(0).is_err());
-        assert!(ciphertext_len(9).is_err());
-        assert!(ciphertext_len(10).is_err());
-        assert!(ciphertext_len(25).is_err());
-        assert_eq!(ciphertext_len(26).unwrap(), 16);
-        assert!(ciphertext_len(27).is_err());
-        assert_eq!(ciphertext_len(42).unwrap(), 32);
     }
 
     #[test]
