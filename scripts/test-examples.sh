@@ -31,8 +31,9 @@ start_rust() {
     exec "$target_dir/debug/examples/endpoint"
 }
 
-# Python: run-tests.sh creates bindings/python/.venv, builds and installs the package and the
-# examples' dependencies, then runs pytest (here only the examples' end-to-end tests).
+# Python: run-tests.sh creates bindings/python/.venv, installs the examples' dependencies, builds
+# and installs the package, then runs the package's whole pytest suite (tests/test_examples.py
+# is the examples' end-to-end test; the rest takes a few seconds more).
 test_python() {
     bindings/python/run-tests.sh tests/test_examples.py
 }
