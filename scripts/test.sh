@@ -11,7 +11,11 @@ root=$(pwd)
 only=${1:-all}
 
 suites=0
-step() { printf '\n==> %s\n' "$*"; suites=$((suites + 1)); }
+started=$(date +%s)
+step() {
+    printf '\n==> [%ss] %s\n' "$(($(date +%s) - started))" "$*"
+    suites=$((suites + 1))
+}
 
 bash scripts/install-deps.sh "$only"
 
