@@ -18,6 +18,7 @@
 use std::io::Read as _;
 use std::path::Path;
 use std::time::Instant;
+use wa_flows_crypto_benches::peak_rss_kib;
 
 use wa_flows_crypto::media::{MediaDecryptor, MediaMetadata, decrypt_media_content};
 use wa_flows_crypto::{FlowPrivateKey, ResponseKey, client, decrypt_request, encrypt_response};
@@ -251,19 +252,6 @@ fn memory(dir: &Path, mib: &str, mode: &str) {
         other => panic!("unknown mode {other}"),
     };
     println!(r#"{{"bytes":{n},"peak_rss_kib":{}}}"#, peak_rss_kib());
-}
-
-/// This process's peak RSS (Linux `VmHWM`; reset by exec, unlike `ru_maxrss`), 0 elsewhere.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn main() {

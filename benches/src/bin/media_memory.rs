@@ -17,20 +17,9 @@
 
 use std::io::{Read as _, Write as _};
 use std::process::Command;
+use wa_flows_crypto_benches::peak_rss_kib;
 
 use wa_flows_crypto::media::{MediaDecryptor, MediaMetadata, decrypt_media_content_in_place};
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
