@@ -300,19 +300,28 @@ pub fn unwrap_aes_key(key: &FlowPrivateKey, encrypted_aes_key: &[u8]) -> Result<
 /// [`Error::PayloadAuth`] if the tag does not verify; [`Error::Malformed`] if the plaintext
 /// is not UTF-8.
 pub fn decrypt_payload(request: &EncryptedRequest, aes_key: &AesKey) -> Result<DecryptedRequest> {
-    decrypt_payload_with(request, aes_key, |key, iv, ciphertext, tag| {
-        let cipher = Aes128Gcm16::new(&(*key).into());
-        let mut buffer = ciphertext.to_vec();
-        // aes-gcm verifies the tag before it decrypts, and leaves the buffer encrypted on failure.
-        cipher
-            .decrypt_inout_detached(
-                &(*iv).into(),
-                &[],
-                buffer.as_mut_slice().into(),
-                &(*tag).into(),
-            )
-            .map(|()| buffer)
-    })
+    decrypt_payload_with(request, aes_key, aes_128_gcm_open)
+}
+
+/// AES-128-GCM open with a 16-byte nonce and no associated data: the one implementation behind
+/// request payloads and (on the client side) responses.
+pub(crate) fn aes_128_gcm_open(
+    key: &[u8; AES_KEY_LEN],
+    iv: &[u8; IV_LEN],
+    ciphertext: &[u8],
+    tag: &[u8; TAG_LEN],
+) -> core::result::Result<Vec<u8>, aes_gcm::aead::Error> {
+    let cipher = Aes128Gcm16::new(&(*key).into());
+    let mut buffer = ciphertext.to_vec();
+    // aes-gcm verifies the tag before it decrypts, and leaves the buffer encrypted on failure.
+    cipher
+        .decrypt_inout_detached(
+            &(*iv).into(),
+            &[],
+            buffer.as_mut_slice().into(),
+            &(*tag).into(),
+        )
+        .map(|()| buffer)
 }
 
 /// Step two with the host's AES-GCM: the core splits `encrypted_flow_data` into ciphertext and

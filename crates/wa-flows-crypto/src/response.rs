@@ -7,7 +7,7 @@ use aes_gcm::aead::{AeadInOut as _, KeyInit as _};
 
 use crate::encoding::encode_base64;
 use crate::error::Result;
-use crate::request::{AES_KEY_LEN, Aes128Gcm16, AesKey, IV_LEN};
+use crate::request::{AES_KEY_LEN, Aes128Gcm16, AesKey, IV_LEN, TAG_LEN, aes_128_gcm_open};
 
 /// What a response is encrypted with: the request's AES key and IV. Keep it only for the
 /// life of the request; it is zeroized on drop and `Debug` does not show the key.
@@ -80,30 +80,18 @@ impl ResponseKey {
 
     /// Opens a response encrypted with this key: what the WhatsApp client does.
     pub(crate) fn decrypt_response_bytes(&self, body: &[u8]) -> Result<Vec<u8>> {
-        let tag_at =
-            body.len()
-                .checked_sub(crate::request::TAG_LEN)
+        let (ciphertext, tag) =
+            body.split_last_chunk::<TAG_LEN>()
                 .ok_or(crate::Error::Malformed(
                     "the response is shorter than its 16-byte AES-GCM tag",
                 ))?;
-        let (ciphertext, tag) = body
-            .split_at_checked(tag_at)
-            .ok_or(crate::Error::Malformed(
-                "the response is shorter than its 16-byte AES-GCM tag",
-            ))?;
-        let tag = <[u8; crate::request::TAG_LEN]>::try_from(tag)
-            .map_err(|_| crate::Error::Malformed("the response tag is not 16 bytes"))?;
-        let cipher = Aes128Gcm16::new(&(*self.aes_key.as_bytes()).into());
-        let mut buffer = ciphertext.to_vec();
-        cipher
-            .decrypt_inout_detached(
-                &self.response_iv().into(),
-                &[],
-                buffer.as_mut_slice().into(),
-                &tag.into(),
-            )
-            .map_err(|_| crate::Error::PayloadAuth)?;
-        Ok(buffer)
+        aes_128_gcm_open(
+            self.aes_key.as_bytes(),
+            &self.response_iv(),
+            ciphertext,
+            tag,
+        )
+        .map_err(|_| crate::Error::PayloadAuth)
     }
 }
 
