@@ -40,8 +40,8 @@
 //! Each piece of 16 KiB is hashed, authenticated, decrypted and hashed again while it is in
 //! the L1 cache, instead of making four passes over a 25 MiB file. SHA-256 uses the SHA
 //! extensions and AES the AES instructions when the CPU has them (detected at run time). With
-//! the `parallel` feature, [`decrypt_media_content`] hashes files of 256 KiB or more on a
-//! second thread while the calling thread does the rest.
+//! the `parallel` feature, [`decrypt_media_content`] shares files of 256 KiB or more between
+//! the calling thread and a second one: each runs one and a half of the three SHA-256 passes.
 //!
 //! # Security notes
 //!
@@ -56,6 +56,8 @@
 pub mod checks;
 mod engine;
 mod metadata;
+#[cfg(feature = "parallel")]
+mod parallel;
 mod stream;
 
 use zeroize::{Zeroize, Zeroizing};
@@ -66,7 +68,8 @@ pub use self::metadata::MediaMetadata;
 pub use self::stream::{MediaDecryptor, MediaVerifier};
 use crate::error::{Error, Result};
 
-/// With the `parallel` feature, files at least this long are hashed on a second thread.
+/// With the `parallel` feature, files at least this long are decrypted on two threads: below
+/// it, starting a thread costs more than it saves.
 #[cfg(feature = "parallel")]
 const PARALLEL_MIN_LEN: usize = 256 * 1024;
 
@@ -115,15 +118,55 @@ pub fn decrypt_media_content(cdn_file: &[u8], metadata: &MediaMetadata) -> Resul
     // Wiped on drop, so an error leaves no plaintext behind. The capacity is exact, so the
     // vector never reallocates (which would leave unwiped copies).
     let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext_len));
-    let last = run(metadata, Some(cdn_file), last, tag, |engine| {
-        for piece in body.chunks(CHUNK_LEN) {
-            let start = plaintext.len();
-            plaintext.extend_from_slice(piece);
-            engine.absorb(plaintext.get_mut(start..).unwrap_or_default());
+    let last = match run_parallel(metadata, cdn_file, body, last, tag, &mut plaintext) {
+        Some(result) => result?,
+        None => {
+            let mut engine = Engine::new(metadata);
+            decrypt_into(body, &mut plaintext, |piece| engine.absorb(piece));
+            engine.finish(last, tag)?
         }
-    })?;
+    };
     plaintext.extend_from_slice(last.plaintext());
     Ok(core::mem::take(&mut *plaintext))
+}
+
+/// With the `parallel` feature, runs the pass for long enough files on two threads; `None`
+/// when it did not (then `plaintext` is untouched).
+#[cfg(feature = "parallel")]
+fn run_parallel(
+    metadata: &MediaMetadata,
+    cdn_file: &[u8],
+    body: &[u8],
+    last: &[u8; BLOCK_LEN],
+    tag: &[u8; MAC_LEN],
+    plaintext: &mut Vec<u8>,
+) -> Option<Result<LastBlock>> {
+    if cdn_file.len() < PARALLEL_MIN_LEN {
+        return None;
+    }
+    parallel::decrypt(metadata, cdn_file, body, last, tag, plaintext)
+}
+
+#[cfg(not(feature = "parallel"))]
+fn run_parallel(
+    _: &MediaMetadata,
+    _: &[u8],
+    _: &[u8],
+    _: &[u8; BLOCK_LEN],
+    _: &[u8; MAC_LEN],
+    _: &mut Vec<u8>,
+) -> Option<Result<LastBlock>> {
+    None
+}
+
+/// Copies `ciphertext` into `plaintext` a cache-sized piece at a time and hands each copied
+/// piece to `absorb`, which decrypts it in place while it is hot.
+fn decrypt_into(ciphertext: &[u8], plaintext: &mut Vec<u8>, mut absorb: impl FnMut(&mut [u8])) {
+    for piece in ciphertext.chunks(CHUNK_LEN) {
+        let start = plaintext.len();
+        plaintext.extend_from_slice(piece);
+        absorb(plaintext.get_mut(start..).unwrap_or_default());
+    }
 }
 
 /// Decrypts a whole CDN file inside its own buffer and verifies it; returns the plaintext
@@ -155,7 +198,9 @@ pub fn decrypt_media_content_in_place(
 ) -> Result<usize> {
     let Parts { body, last, tag } = Parts::split(cdn_file)?;
     let body_len = body.len();
-    let result = run(metadata, None, &last, &tag, |engine| engine.absorb(body));
+    let mut engine = Engine::new(metadata);
+    engine.absorb(body);
+    let result = engine.finish(&last, &tag);
     match result {
         Ok(last) => {
             let plaintext = last.plaintext();
@@ -177,47 +222,6 @@ pub fn decrypt_media_content_in_place(
             Err(error)
         }
     }
-}
-
-/// Runs the fused pass: `body` feeds every ciphertext block but the last to the engine, then
-/// the last block and the MAC are checked. With the `parallel` feature and a long enough
-/// `file`, the file hash runs on a second thread meanwhile.
-fn run(
-    metadata: &MediaMetadata,
-    file: Option<&[u8]>,
-    last: &[u8; BLOCK_LEN],
-    tag: &[u8; MAC_LEN],
-    body: impl FnOnce(&mut Engine),
-) -> Result<LastBlock> {
-    #[cfg(feature = "parallel")]
-    if let Some(file) = file.filter(|file| file.len() >= PARALLEL_MIN_LEN) {
-        return std::thread::scope(|scope| {
-            let hasher = std::thread::Builder::new()
-                .name("wa-flows-crypto media hash".into())
-                .spawn_scoped(scope, || sha256(file));
-            let hash_file_here = hasher.is_err();
-            let mut engine = Engine::new(metadata, hash_file_here);
-            body(&mut engine);
-            let digest = match hasher {
-                // A panic in SHA-256 is not expected; recompute rather than fail.
-                Ok(handle) => Some(handle.join().unwrap_or_else(|_| sha256(file))),
-                Err(_) => None,
-            };
-            engine.finish(last, tag, digest)
-        });
-    }
-    #[cfg(not(feature = "parallel"))]
-    let _ = file;
-
-    let mut engine = Engine::new(metadata, true);
-    body(&mut engine);
-    engine.finish(last, tag, None)
-}
-
-#[cfg(feature = "parallel")]
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes).into()
 }
 
 #[cfg(test)]
@@ -252,19 +256,25 @@ mod tests {
             assert_eq!(buffer[..n], plaintext[..]);
             assert!(buffer[n..].iter().all(|&b| b == 0));
 
+            // The parallel path hashes the first quarter of the file on the helper thread and
+            // the rest on the calling one: tamper in both parts, and in the MAC.
+            let file_len = sealed.cdn_file.len();
+            for at in [file_len / 8, file_len / 2, file_len - 1] {
+                let mut tampered = sealed.cdn_file.clone();
+                tampered[at] ^= 1;
+                assert_eq!(
+                    decrypt_media_content(&tampered, &sealed.metadata),
+                    Err(Error::EncryptedHashMismatch)
+                );
+                let mut buffer = tampered.clone();
+                assert_eq!(
+                    decrypt_media_content_in_place(&mut buffer, &sealed.metadata),
+                    Err(Error::EncryptedHashMismatch)
+                );
+                assert!(buffer.iter().all(|&b| b == 0));
+            }
             let mut tampered = sealed.cdn_file.clone();
-            let at = tampered.len() / 2;
-            tampered[at] ^= 1;
-            assert_eq!(
-                decrypt_media_content(&tampered, &sealed.metadata),
-                Err(Error::EncryptedHashMismatch)
-            );
-            let mut buffer = tampered.clone();
-            assert_eq!(
-                decrypt_media_content_in_place(&mut buffer, &sealed.metadata),
-                Err(Error::EncryptedHashMismatch)
-            );
-            assert!(buffer.iter().all(|&b| b == 0));
+            tampered[file_len / 2] ^= 1;
 
             // With the file hash updated to match, the MAC catches it.
             let rehashed = MediaMetadata::from_parts(

@@ -6,7 +6,8 @@
 //! cache-sized pieces: each piece is hashed (file hash), authenticated (HMAC), decrypted and
 //! hashed again (plaintext hash) while it is still in the L1 cache. The last block and the MAC go
 //! to [`Engine::finish`], which runs the checks in the protocol's order: file hash, MAC,
-//! padding, plaintext hash.
+//! padding, plaintext hash. The `parallel` one-shot runs the same two halves,
+//! [`Authenticator`] and [`Decryption`], on two threads.
 
 use aes::Aes256;
 use aes::cipher::array::Array;
@@ -142,19 +143,17 @@ impl LastBlock {
     }
 }
 
-/// The fused per-chunk pass: file hash, HMAC, AES-256-CBC decryption, plaintext hash.
-pub(crate) struct Engine {
-    auth: Authenticator,
+/// AES-256-CBC decryption and the plaintext hash: the half of the pass that needs neither
+/// the MAC nor the file hash, so the `parallel` one-shot runs it on its own thread.
+pub(crate) struct Decryption {
     cipher: cbc::Decryptor<Aes256>,
     plaintext_hash: Sha256,
     metadata: MediaMetadata,
 }
 
-impl Engine {
-    /// `hash_file: false` leaves the file hash to the caller (who passes it to `finish`).
-    pub(crate) fn new(metadata: &MediaMetadata, hash_file: bool) -> Self {
-        Engine {
-            auth: Authenticator::new(metadata, hash_file),
+impl Decryption {
+    pub(crate) fn new(metadata: &MediaMetadata) -> Self {
+        Decryption {
             cipher: cbc::Decryptor::<Aes256>::new(
                 Array::cast_from_core(metadata.encryption_key()),
                 Array::cast_from_core(metadata.iv()),
@@ -164,29 +163,21 @@ impl Engine {
         }
     }
 
-    /// Decrypts `buf` in place: whole ciphertext blocks, never the file's last block.
+    /// Decrypts whole blocks in place and hashes the plaintext; callers pass pieces of at
+    /// most [`CHUNK_LEN`] so the hash reads what the cipher just wrote from the L1 cache.
     ///
     /// A length that is not a multiple of 16 is a bug in the caller; the trailing partial
-    /// block would be left undecrypted but still authenticated, so the result fails closed.
-    pub(crate) fn absorb(&mut self, buf: &mut [u8]) {
-        debug_assert!(buf.len().is_multiple_of(BLOCK_LEN));
-        for piece in buf.chunks_mut(CHUNK_LEN) {
-            self.auth.absorb(piece);
-            let (blocks, _partial) = Array::slice_as_chunks_mut(piece);
-            self.cipher.decrypt_blocks(blocks);
-            Digest::update(&mut self.plaintext_hash, &*piece);
-        }
+    /// block would be hashed undecrypted, so the result fails closed.
+    pub(crate) fn absorb(&mut self, piece: &mut [u8]) {
+        debug_assert!(piece.len().is_multiple_of(BLOCK_LEN));
+        let (blocks, _partial) = Array::slice_as_chunks_mut(piece);
+        self.cipher.decrypt_blocks(blocks);
+        Digest::update(&mut self.plaintext_hash, &*piece);
     }
 
-    /// Takes the file's last ciphertext block and its MAC, and runs every check in the
-    /// protocol's order: file hash, MAC, padding, plaintext hash.
-    pub(crate) fn finish(
-        mut self,
-        last: &[u8; BLOCK_LEN],
-        tag: &[u8; MAC_LEN],
-        file_digest: Option<[u8; 32]>,
-    ) -> Result<LastBlock> {
-        self.auth.verify(last, tag, file_digest)?;
+    /// Decrypts the last block, then checks the padding and the plaintext hash, in that
+    /// order. Call it only once the file hash and the MAC verified: padding is no oracle.
+    pub(crate) fn finish(mut self, last: &[u8; BLOCK_LEN]) -> Result<LastBlock> {
         let mut block = Zeroizing::new(*last);
         self.cipher
             .decrypt_block(Array::cast_from_core_mut(&mut block));
@@ -196,6 +187,37 @@ impl Engine {
         let digest: [u8; 32] = self.plaintext_hash.finalize().into();
         check_plaintext_hash(&self.metadata, &digest)?;
         Ok(last)
+    }
+}
+
+/// The fused per-chunk pass on one thread: file hash, HMAC, AES-256-CBC decryption,
+/// plaintext hash.
+pub(crate) struct Engine {
+    auth: Authenticator,
+    decryption: Decryption,
+}
+
+impl Engine {
+    pub(crate) fn new(metadata: &MediaMetadata) -> Self {
+        Engine {
+            auth: Authenticator::new(metadata, true),
+            decryption: Decryption::new(metadata),
+        }
+    }
+
+    /// Decrypts `buf` in place: whole ciphertext blocks, never the file's last block.
+    pub(crate) fn absorb(&mut self, buf: &mut [u8]) {
+        for piece in buf.chunks_mut(CHUNK_LEN) {
+            self.auth.absorb(piece);
+            self.decryption.absorb(piece);
+        }
+    }
+
+    /// Takes the file's last ciphertext block and its MAC, and runs every check in the
+    /// protocol's order: file hash, MAC, padding, plaintext hash.
+    pub(crate) fn finish(self, last: &[u8; BLOCK_LEN], tag: &[u8; MAC_LEN]) -> Result<LastBlock> {
+        self.auth.verify(last, tag, None)?;
+        self.decryption.finish(last)
     }
 }
 

@@ -96,7 +96,7 @@ impl MediaDecryptor {
     /// Starts decrypting a file with these keys.
     pub fn new(metadata: &MediaMetadata) -> Self {
         MediaDecryptor {
-            engine: Engine::new(metadata, true),
+            engine: Engine::new(metadata),
             held: Held::new(),
             bytes_processed: 0,
         }
@@ -239,7 +239,7 @@ impl MediaDecryptor {
             .split_first_chunk::<BLOCK_LEN>()
             .and_then(|(last, rest)| Some((last, rest.first_chunk::<MAC_LEN>()?)))
             .ok_or(Error::Malformed("the media file is incomplete"))?;
-        self.engine.finish(last, tag, None)
+        self.engine.finish(last, tag)
     }
 }
 
