@@ -80,6 +80,45 @@ function requestBody(body) {
   return body;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The three base64 fields of a request body, when the platform's JSON parser is sure to read
+ * it exactly as the core's (serde_json) would: no escapes and only string values, so none of
+ * their differences (number range, nesting depth, escaped surrogates) can arise; duplicate
+ * keys resolve to the last in both. Otherwise `undefined`: the core parses the body.
+ */
+function envelopeFields(body) {
+  let object = body;
+  if (typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+    let text = body;
+    if (typeof body !== 'string') {
+      try {
+        text = strictUtf8.decode(body);
+      } catch {
+        return undefined;
+      }
+    }
+    if (text.includes('\\')) return undefined;
+    try {
+      object = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (object === null || typeof object !== 'object' || Array.isArray(object)) return undefined;
+    for (const name in object) if (typeof object[name] !== 'string') return undefined;
+  } else if (object === null || typeof object !== 'object' || Array.isArray(object)) {
+    return undefined;
+  }
+  const fields = [object.encrypted_flow_data, object.encrypted_aes_key, object.initial_vector];
+  return fields.every((field) => typeof field === 'string') ? fields : undefined;
+}
+
+/** A platform primitive's output if it is bytes; anything else fails the core's checks. */
+function bytesOrUndefined(value) {
+  return value instanceof Uint8Array ? value : undefined;
+}
+
 /** Media chunks are fed to wasm at most this large, so linear memory stays small. */
 const SLICE = 1 << 20;
 
@@ -88,13 +127,17 @@ const SLICE = 1 << 20;
  * @param {object} options.wasm the initialised wasm-bindgen module
  * @param {Record<string, object>} options.engines RSA engines by name, besides `wasm`; an engine
  *   with a synchronous `open(aesKey, iv, ciphertext, tag)` (AES-128-GCM, throws on a bad tag)
- *   also opens the payload
+ *   also opens the payload, one with an asynchronous `openAsync(aesKey, iv, sealed)` does so
+ *   in `decryptRequest`
  * @param {string} options.defaultEngine the engine new keys use
  * @param {object} [options.media] a platform media engine: `{ name, sha256(bytes),
  *   hmacSha256(key, iv, ciphertext), aes256CbcNoPadding(key, iv, ciphertext) }`, the default
  *   for `decryptMediaContent`
+ * @param {(text: string) => Uint8Array | null} [options.base64] the platform's base64 decoder,
+ *   returning `null` unless `text` is canonical padded standard base64: with it, well-formed
+ *   bodies are read without the core's parser (which still reads every other body)
  */
-export function createApi({ wasm, engines: platformEngines, defaultEngine, media: platformMedia }) {
+export function createApi({ wasm, engines: platformEngines, defaultEngine, media: platformMedia, base64 }) {
   const wasmEngine = {
     name: 'wasm',
     sync: true,
@@ -266,20 +309,66 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     }
   }
 
-  /** Step two: the engine's AES-GCM if it has one (the core checks its result), else wasm. */
-  function open(request, aesKey, engine) {
+  /**
+   * Step two: the engine opens the payload if it can (the core checks the result), else wasm.
+   * `sealed` is encrypted_flow_data as platform bytes when the platform decoded the body.
+   */
+  function open({ request, sealed }, aesKey, engine) {
     try {
-      const plaintext = engine?.open
-        ? call(() => request.decryptPayloadWith(aesKey, engine.open))
-        : call(() => request.decryptPayload(aesKey));
-      return new DecryptedRequest(plaintext, Uint8Array.from(aesKey), request.initialVector);
+      let text;
+      if (engine?.open) {
+        const data = sealed ?? request.encryptedFlowData;
+        let plaintext;
+        try {
+          plaintext = bytesOrUndefined(engine.open(aesKey, request.initialVector, data.subarray(0, -16), data.subarray(-16)));
+        } catch {
+          plaintext = undefined; // the core's payload_auth
+        }
+        try {
+          text = call(() => request.decryptPayloadOpened(aesKey, plaintext));
+        } finally {
+          plaintext?.fill(0);
+        }
+      } else {
+        text = call(() => request.decryptPayload(aesKey));
+      }
+      return new DecryptedRequest(text, Uint8Array.from(aesKey), request.initialVector);
     } finally {
       request.free();
     }
   }
 
+  /** A parsed request, with its encrypted_flow_data as platform bytes if the platform decoded it. */
   function parse(body) {
-    return call(() => wasm.parseRequest(requestBody(body)));
+    const fields = base64 && envelopeFields(body);
+    const decoded = fields?.map(base64);
+    if (decoded?.every((field) => field !== null)) {
+      const [encryptedFlowData, encryptedAesKey, initialVector] = decoded;
+      try {
+        const request = wasm.requestFromParts(encryptedFlowData, encryptedAesKey, initialVector);
+        return { request, sealed: encryptedFlowData };
+      } catch {
+        // The core's parser gives the error, with the same code and message as always.
+      }
+    }
+    return { request: call(() => wasm.parseRequest(requestBody(body))) };
+  }
+
+  /** Step two with an asynchronous engine: it opens the payload, the core checks the result. */
+  async function openAsync({ request, sealed }, aesKey, engine) {
+    let plaintext;
+    try {
+      try {
+        plaintext = bytesOrUndefined(await engine.openAsync(aesKey, request.initialVector, sealed ?? request.encryptedFlowData));
+      } catch {
+        plaintext = undefined; // the core's payload_auth
+      }
+      const text = call(() => request.decryptPayloadOpened(aesKey, plaintext));
+      return new DecryptedRequest(text, Uint8Array.from(aesKey), request.initialVector);
+    } finally {
+      plaintext?.fill(0);
+      request.free();
+    }
   }
 
   /** Decrypts a request body (string, bytes, or parsed object) with the key's engine. */
@@ -295,27 +384,28 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
   }
 
   async function decryptAsync(engine, inner, body) {
-    const request = parse(body);
+    const parsed = parse(body);
     let aesKey;
     try {
-      aesKey = await unwrapAsync(engine, inner, request.encryptedAesKey);
+      aesKey = await unwrapAsync(engine, inner, parsed.request.encryptedAesKey);
     } catch (error) {
-      request.free();
+      parsed.request.free();
       throw error;
     }
-    return open(request, aesKey, engine);
+    if (engine.openAsync) return openAsync(parsed, aesKey, engine);
+    return open(parsed, aesKey, engine);
   }
 
   function decryptWith(engine, inner, body) {
-    const request = parse(body);
+    const parsed = parse(body);
     let aesKey;
     try {
-      aesKey = unwrapSync(engine, inner, request.encryptedAesKey);
+      aesKey = unwrapSync(engine, inner, parsed.request.encryptedAesKey);
     } catch (error) {
-      request.free();
+      parsed.request.free();
       throw error;
     }
-    return open(request, aesKey, engine);
+    return open(parsed, aesKey, engine);
   }
 
   /** As decryptRequest, synchronously: an asynchronous engine (WebCrypto) is replaced by wasm. */

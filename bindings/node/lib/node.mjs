@@ -14,6 +14,8 @@ import {
 import { readFileSync } from 'node:fs';
 import * as wasm from '../pkg/wa_flows_crypto_wasm.js';
 import { createApi } from './api.mjs';
+import { nodeCanonicalBase64 } from './base64.mjs';
+import { webCryptoEngine } from './webcrypto.mjs';
 
 wasm.initSync({ module: readFileSync(new URL('../pkg/wa_flows_crypto_wasm_bg.wasm', import.meta.url)) });
 
@@ -56,15 +58,13 @@ const nodeMedia = {
   },
 };
 
-const subtle = webcrypto.subtle;
-const webCrypto = {
-  name: 'webcrypto',
-  sync: false,
-  prepare: (der) => subtle.importKey('pkcs8', der, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']),
-  unwrap: (cryptoKey, wrapped) => subtle.decrypt({ name: 'RSA-OAEP' }, cryptoKey, wrapped),
-};
-
-const api = createApi({ wasm, engines: { node, webcrypto: webCrypto }, defaultEngine: 'node', media: nodeMedia });
+const api = createApi({
+  wasm,
+  engines: { node, webcrypto: webCryptoEngine(webcrypto.subtle) },
+  defaultEngine: 'node',
+  media: nodeMedia,
+  base64: nodeCanonicalBase64,
+});
 
 export const {
   FlowCryptoError,

@@ -22,4 +22,6 @@ pub use media::{
     WasmMediaDecryptor, WasmMediaMetadata, decrypt_media_content, media_check_padding,
     media_ciphertext_length,
 };
-pub use request::{WasmRequest, encrypt_response, parse_request, verify_signature};
+pub use request::{
+    WasmRequest, encrypt_response, parse_request, request_from_parts, verify_signature,
+};

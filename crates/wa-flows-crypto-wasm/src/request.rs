@@ -2,7 +2,6 @@
 
 use js_sys::Uint8Array;
 use wa_flows_crypto::{AesKey, EncryptedRequest, Error, ResponseKey};
-use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{IntoJs as _, to_js};
@@ -33,6 +32,29 @@ pub fn parse_request(body: &JsValue) -> Result<WasmRequest, JsValue> {
     parsed.into_js().map(|inner| WasmRequest { inner })
 }
 
+/// Builds a request from fields the host decoded itself (the npm package does, with the
+/// platform's base64 decoder, for bodies it has checked are canonical); the core runs the
+/// same length checks as for a parsed body.
+///
+/// # Errors
+/// `malformed` as [`EncryptedRequest::from_base64`] reports it for these decoded fields.
+#[wasm_bindgen(js_name = requestFromParts)]
+pub fn request_from_parts(
+    encrypted_flow_data: Vec<u8>,
+    encrypted_aes_key: Vec<u8>,
+    initial_vector: &[u8],
+) -> Result<WasmRequest, JsValue> {
+    let initial_vector = <[u8; wa_flows_crypto::request::IV_LEN]>::try_from(initial_vector)
+        .map_err(|_| {
+            to_js(&Error::Malformed(
+                "`initial_vector` must be base64 of 16 bytes",
+            ))
+        })?;
+    EncryptedRequest::from_parts(encrypted_flow_data, encrypted_aes_key, initial_vector)
+        .into_js()
+        .map(|inner| WasmRequest { inner })
+}
+
 #[wasm_bindgen]
 impl WasmRequest {
     /// The RSA-OAEP-wrapped AES key, for a host engine to unwrap.
@@ -48,37 +70,28 @@ impl WasmRequest {
     }
 
     /// The AES-GCM ciphertext followed by its 16-byte tag, for a host engine to open (its
-    /// result then goes to [`decrypt_payload_with`](Self::decrypt_payload_with)).
+    /// result then goes to [`decrypt_payload_opened`](Self::decrypt_payload_opened)).
     #[wasm_bindgen(getter, js_name = encryptedFlowData)]
     pub fn encrypted_flow_data(&self) -> Uint8Array {
         Uint8Array::from(self.inner.encrypted_flow_data())
     }
 
-    /// Step two with the host's AES-128-GCM: `open(aesKey, iv, ciphertext, tag)` returns the
-    /// plaintext bytes or throws if the tag does not verify; the core checks the rest
+    /// Step two with the host's AES-128-GCM (`node:crypto`, WebCrypto): the host opened
+    /// [`encrypted_flow_data`](Self::encrypted_flow_data) itself and passes the plaintext, or
+    /// `undefined` if the tag did not verify; the core checks the rest
     /// ([`wa_flows_crypto::decrypt_payload_with`]) and returns the plaintext JSON text.
     ///
     /// # Errors
-    /// As [`decrypt_payload`](Self::decrypt_payload); whatever `open` throws becomes
-    /// `payload_auth`.
-    #[wasm_bindgen(js_name = decryptPayloadWith)]
-    pub fn decrypt_payload_with(
+    /// As [`decrypt_payload`](Self::decrypt_payload); `undefined` is `payload_auth`.
+    #[wasm_bindgen(js_name = decryptPayloadOpened)]
+    pub fn decrypt_payload_opened(
         &self,
         aes_key: &[u8],
-        open: &js_sys::Function,
+        plaintext: Option<Vec<u8>>,
     ) -> Result<String, JsValue> {
         let aes_key = host_aes_key(aes_key)?;
-        wa_flows_crypto::decrypt_payload_with(&self.inner, &aes_key, |key, iv, ciphertext, tag| {
-            let args = [
-                Uint8Array::from(&key[..]),
-                Uint8Array::from(&iv[..]),
-                Uint8Array::from(ciphertext),
-                Uint8Array::from(&tag[..]),
-            ];
-            let result = open.apply(&JsValue::NULL, &args.iter().collect::<js_sys::Array>())?;
-            result
-                .dyn_into::<Uint8Array>()
-                .map(|plaintext| plaintext.to_vec())
+        wa_flows_crypto::decrypt_payload_with(&self.inner, &aes_key, |_, _, _, _| {
+            plaintext.ok_or(())
         })
         .into_js()
         .map(|decrypted| decrypted.into_parts().0)

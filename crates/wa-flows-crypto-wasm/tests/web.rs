@@ -14,7 +14,7 @@
 use serde_json::Value;
 use wa_flows_crypto_wasm::{
     WasmMediaDecryptor, WasmPrivateKey, decrypt_media_content, encrypt_response, parse_request,
-    verify_signature,
+    request_from_parts, verify_signature,
 };
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -180,6 +180,49 @@ fn a_host_key_of_the_wrong_length_is_malformed() {
     assert_eq!(code_of(&error).0, "malformed");
     let error = request.decrypt_payload(&[0; 16]).unwrap_err();
     assert_eq!(code_of(&error).0, "payload_auth");
+}
+
+/// The host path: fields decoded by the host, the payload opened by the host.
+#[wasm_bindgen_test]
+fn host_decoded_parts_and_host_opened_payloads_get_the_core_checks() {
+    let vector = vectors(REQUESTS)
+        .into_iter()
+        .find(|vector| vector["expect"]["ok"] == true)
+        .unwrap();
+    let fields = &vector["request"];
+    let flow_data = decode_base64(fields["encrypted_flow_data"].as_str().unwrap());
+    let wrapped = decode_base64(fields["encrypted_aes_key"].as_str().unwrap());
+    let iv = decode_base64(fields["initial_vector"].as_str().unwrap());
+    let plaintext = vector["expect"]["plaintext"].as_str().unwrap();
+    let aes_key = decode_hex(vector["expect"]["aes_key_hex"].as_str().unwrap());
+
+    let request = request_from_parts(flow_data.clone(), wrapped.clone(), &iv).unwrap();
+    assert_eq!(hex(&request.initial_vector()), vector["expect"]["iv_hex"]);
+    let opened = Some(plaintext.as_bytes().to_vec());
+    assert_eq!(
+        request.decrypt_payload_opened(&aes_key, opened).unwrap(),
+        plaintext
+    );
+    // A failed open, a result of the wrong length, bytes that are not UTF-8, a wrong key size.
+    let cases: [(&[u8], Option<Vec<u8>>, &str); 4] = [
+        (&aes_key, None, "payload_auth"),
+        (&aes_key, Some(b"{}".to_vec()), "payload_auth"),
+        (&aes_key, Some(vec![0xff; plaintext.len()]), "malformed"),
+        (&[0; 32], Some(plaintext.as_bytes().to_vec()), "malformed"),
+    ];
+    for (key, opened, code) in cases {
+        let error = request.decrypt_payload_opened(key, opened).unwrap_err();
+        assert_eq!(code_of(&error).0, code);
+    }
+
+    for (flow_data, wrapped, iv) in [
+        (flow_data.clone(), wrapped.clone(), &iv[..12]),
+        (flow_data[..15].to_vec(), wrapped.clone(), &iv[..]),
+        (flow_data, Vec::new(), &iv[..]),
+    ] {
+        let error = request_from_parts(flow_data, wrapped, iv).err().unwrap();
+        assert_eq!(code_of(&error).0, "malformed");
+    }
 }
 
 #[wasm_bindgen_test]
