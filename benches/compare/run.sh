@@ -4,7 +4,7 @@
 # (npm install + npm run build), then runs compare.py, which writes benches/results/latest.md,
 # latest.json and compare.svg.
 #
-#   benches/compare/run.sh [--skip-setup] [--seconds S] [--note TEXT]
+#   benches/compare/run.sh [--skip-setup] [--seconds S] [--passes N] [--note TEXT]
 #
 # Needs: cargo/rustup, python3 (>= 3.9, with venv), node (>= 20.19) with npm, openssl (optional:
 # the reference rows). Honours CARGO_TARGET_DIR (default: <repo>/target).
@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --skip-setup) setup=0 ;;
     --seconds) compare_args+=(--seconds "$2"); shift ;;
+    --passes) compare_args+=(--passes "$2"); shift ;;
     --note) compare_args+=(--note "$2"); shift ;;
     *) echo "unknown argument: $1 (see the header of $0)" >&2; exit 2 ;;
   esac
