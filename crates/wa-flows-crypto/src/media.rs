@@ -63,15 +63,10 @@ mod stream;
 use zeroize::{Zeroize, Zeroizing};
 
 pub(crate) use self::engine::new_mac;
-use self::engine::{BLOCK_LEN, CHUNK_LEN, Engine, LastBlock, MAC_LEN, Parts, ciphertext_len};
+use self::engine::{BLOCK_LEN, CHUNK_LEN, Engine, Parts, ciphertext_len};
 pub use self::metadata::MediaMetadata;
 pub use self::stream::{MediaDecryptor, MediaVerifier};
 use crate::error::{Error, Result};
-
-/// With the `parallel` feature, files at least this long are decrypted on two threads: below
-/// it, starting a thread costs more than it saves.
-#[cfg(feature = "parallel")]
-const PARALLEL_MIN_LEN: usize = 256 * 1024;
 
 /// Decrypts a whole CDN file and verifies it.
 ///
@@ -118,7 +113,11 @@ pub fn decrypt_media_content(cdn_file: &[u8], metadata: &MediaMetadata) -> Resul
     // Wiped on drop, so an error leaves no plaintext behind. The capacity is exact, so the
     // vector never reallocates (which would leave unwiped copies).
     let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext_len));
-    let last = match run_parallel(metadata, cdn_file, body, last, tag, &mut plaintext) {
+    #[cfg(feature = "parallel")]
+    let on_two_threads = parallel::decrypt(metadata, cdn_file, body, last, tag, &mut plaintext);
+    #[cfg(not(feature = "parallel"))]
+    let on_two_threads: Option<Result<engine::LastBlock>> = None;
+    let last = match on_two_threads {
         Some(result) => result?,
         None => {
             let mut engine = Engine::new(metadata);
@@ -128,35 +127,6 @@ pub fn decrypt_media_content(cdn_file: &[u8], metadata: &MediaMetadata) -> Resul
     };
     plaintext.extend_from_slice(last.plaintext());
     Ok(core::mem::take(&mut *plaintext))
-}
-
-/// With the `parallel` feature, runs the pass for long enough files on two threads; `None`
-/// when it did not (then `plaintext` is untouched).
-#[cfg(feature = "parallel")]
-fn run_parallel(
-    metadata: &MediaMetadata,
-    cdn_file: &[u8],
-    body: &[u8],
-    last: &[u8; BLOCK_LEN],
-    tag: &[u8; MAC_LEN],
-    plaintext: &mut Vec<u8>,
-) -> Option<Result<LastBlock>> {
-    if cdn_file.len() < PARALLEL_MIN_LEN {
-        return None;
-    }
-    parallel::decrypt(metadata, cdn_file, body, last, tag, plaintext)
-}
-
-#[cfg(not(feature = "parallel"))]
-fn run_parallel(
-    _: &MediaMetadata,
-    _: &[u8],
-    _: &[u8],
-    _: &[u8; BLOCK_LEN],
-    _: &[u8; MAC_LEN],
-    _: &mut Vec<u8>,
-) -> Option<Result<LastBlock>> {
-    None
 }
 
 /// Copies `ciphertext` into `plaintext` a cache-sized piece at a time and hands each copied

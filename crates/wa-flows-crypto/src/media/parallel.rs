@@ -18,6 +18,10 @@ use super::engine::{Authenticator, BLOCK_LEN, Decryption, LastBlock, MAC_LEN};
 use super::{MediaMetadata, decrypt_into};
 use crate::error::Result;
 
+/// Files at least this long are decrypted on two threads: below it, starting a thread costs
+/// more than it saves.
+const PARALLEL_MIN_LEN: usize = 256 * 1024;
+
 /// The helper hashes the first `1 / HELPER_FILE_HASH_SHARE` of the file. Balancing the two
 /// threads puts it at `1 - D / 2H`, where `H` is the time of one SHA-256 pass and `D` that of
 /// the helper's copy, decryption and plaintext hash; here `D / H` is about 1.5 (SHA
@@ -25,8 +29,9 @@ use crate::error::Result;
 /// `benches/media.rs` on 1 and 16 MiB files.
 const HELPER_FILE_HASH_SHARE: usize = 4;
 
-/// Runs the pass on two threads and the checks on this one. `None` if no thread could be
-/// started (the caller then runs the single-threaded pass; `plaintext` is untouched).
+/// Runs the pass on two threads and the checks on this one. `None` if the file is too short
+/// to gain from it or no thread could be started (the caller then runs the single-threaded
+/// pass; `plaintext` is untouched).
 pub(super) fn decrypt(
     metadata: &MediaMetadata,
     cdn_file: &[u8],
@@ -35,6 +40,9 @@ pub(super) fn decrypt(
     tag: &[u8; MAC_LEN],
     plaintext: &mut Vec<u8>,
 ) -> Option<Result<LastBlock>> {
+    if cdn_file.len() < PARALLEL_MIN_LEN {
+        return None;
+    }
     // A multiple of SHA-256's 64-byte block, so neither thread buffers a partial block.
     let split = (cdn_file.len() / HELPER_FILE_HASH_SHARE) & !63;
     let (head, tail) = cdn_file.split_at(split.min(cdn_file.len()));
