@@ -315,27 +315,31 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
    */
   function open({ request, sealed }, aesKey, engine) {
     try {
-      let text;
-      if (engine?.open) {
-        const data = sealed ?? request.encryptedFlowData;
-        let plaintext;
-        try {
-          plaintext = bytesOrUndefined(engine.open(aesKey, request.initialVector, data.subarray(0, -16), data.subarray(-16)));
-        } catch {
-          plaintext = undefined; // the core's payload_auth
-        }
-        try {
-          text = call(() => request.decryptPayloadOpened(aesKey, plaintext));
-        } finally {
-          plaintext?.fill(0);
-        }
-      } else {
-        text = call(() => request.decryptPayload(aesKey));
+      if (!engine?.open) return decrypted(request, aesKey, call(() => request.decryptPayload(aesKey)));
+      const data = sealed ?? request.encryptedFlowData;
+      let plaintext;
+      try {
+        plaintext = bytesOrUndefined(engine.open(aesKey, request.initialVector, data.subarray(0, -16), data.subarray(-16)));
+      } catch {
+        plaintext = undefined; // the core's payload_auth
       }
-      return new DecryptedRequest(text, Uint8Array.from(aesKey), request.initialVector);
+      return checkedOpen(request, aesKey, plaintext);
     } finally {
       request.free();
     }
+  }
+
+  /** The core's checks on a payload the engine opened (`undefined`: it could not); wipes it. */
+  function checkedOpen(request, aesKey, plaintext) {
+    try {
+      return decrypted(request, aesKey, call(() => request.decryptPayloadOpened(aesKey, plaintext)));
+    } finally {
+      plaintext?.fill(0);
+    }
+  }
+
+  function decrypted(request, aesKey, text) {
+    return new DecryptedRequest(text, Uint8Array.from(aesKey), request.initialVector);
   }
 
   /** A parsed request, with its encrypted_flow_data as platform bytes if the platform decoded it. */
@@ -356,17 +360,15 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
 
   /** Step two with an asynchronous engine: it opens the payload, the core checks the result. */
   async function openAsync({ request, sealed }, aesKey, engine) {
-    let plaintext;
     try {
+      let plaintext;
       try {
         plaintext = bytesOrUndefined(await engine.openAsync(aesKey, request.initialVector, sealed ?? request.encryptedFlowData));
       } catch {
         plaintext = undefined; // the core's payload_auth
       }
-      const text = call(() => request.decryptPayloadOpened(aesKey, plaintext));
-      return new DecryptedRequest(text, Uint8Array.from(aesKey), request.initialVector);
+      return checkedOpen(request, aesKey, plaintext);
     } finally {
-      plaintext?.fill(0);
       request.free();
     }
   }
