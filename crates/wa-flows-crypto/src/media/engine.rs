@@ -175,6 +175,24 @@ impl Decryption {
         Digest::update(&mut self.plaintext_hash, &*piece);
     }
 
+    /// Like [`absorb`](Self::absorb), but reads the ciphertext where it lies and writes the
+    /// plaintext to `plaintext`, of the same length: copying a piece first would make a pass
+    /// that waits on memory, where the hash before it overlaps the loads with its rounds.
+    ///
+    /// Unequal lengths are a bug in the caller; only the common prefix is decrypted then, the
+    /// CBC chain breaks and the plaintext hash fails closed.
+    pub(crate) fn absorb_into(&mut self, ciphertext: &[u8], plaintext: &mut [u8]) {
+        debug_assert_eq!(ciphertext.len(), plaintext.len());
+        let (input, _partial) = Array::slice_as_chunks(ciphertext);
+        let (output, _partial) = Array::slice_as_chunks_mut(plaintext);
+        let len = input.len().min(output.len());
+        if let (Some(input), Some(output)) = (input.get(..len), output.get_mut(..len)) {
+            // Cannot fail: the lengths are equal.
+            let _ = self.cipher.decrypt_blocks_b2b(input, output);
+        }
+        Digest::update(&mut self.plaintext_hash, &*plaintext);
+    }
+
     /// Decrypts the last block, then checks the padding and the plaintext hash, in that
     /// order. Call it only once the file hash and the MAC verified: padding is no oracle.
     pub(crate) fn finish(mut self, last: &[u8; BLOCK_LEN]) -> Result<LastBlock> {
@@ -210,6 +228,18 @@ impl Engine {
         for piece in buf.chunks_mut(CHUNK_LEN) {
             self.auth.absorb(piece);
             self.decryption.absorb(piece);
+        }
+    }
+
+    /// Decrypts `ciphertext` (whole blocks, never the file's last block) into `plaintext`, of
+    /// the same length.
+    pub(crate) fn absorb_into(&mut self, ciphertext: &[u8], plaintext: &mut [u8]) {
+        for (input, output) in ciphertext
+            .chunks(CHUNK_LEN)
+            .zip(plaintext.chunks_mut(CHUNK_LEN))
+        {
+            self.auth.absorb(input);
+            self.decryption.absorb_into(input, output);
         }
     }
 

@@ -58,7 +58,9 @@ pub(super) fn decrypt(
                 // Fails only if the calling thread is gone, and then nobody needs it.
                 let _ = handover.send(file_hash);
                 let mut decryption = Decryption::new(metadata);
-                decrypt_into(body, helper_plaintext, |piece| decryption.absorb(piece));
+                decrypt_into(body, helper_plaintext, |input, output| {
+                    decryption.absorb_into(input, output)
+                });
                 decryption
             })
             .ok()?;
@@ -82,7 +84,9 @@ pub(super) fn decrypt(
             Err(_) => {
                 zeroize::Zeroize::zeroize(plaintext);
                 let mut decryption = Decryption::new(metadata);
-                decrypt_into(body, plaintext, |piece| decryption.absorb(piece));
+                decrypt_into(body, plaintext, |input, output| {
+                    decryption.absorb_into(input, output)
+                });
                 decryption.finish(last)
             }
         }

@@ -14,14 +14,14 @@ const VERIFIER_KEEP: usize = MAC_LEN;
 
 /// Where released plaintext goes: a growing `Vec` or a caller's fixed buffer.
 trait Sink {
-    /// Appends `bytes` and returns the appended region, to be decrypted in place.
-    fn push(&mut self, bytes: &[u8]) -> &mut [u8];
+    /// Appends `len` bytes and returns them, for the plaintext to be written to.
+    fn append(&mut self, len: usize) -> &mut [u8];
 }
 
 impl Sink for Vec<u8> {
-    fn push(&mut self, bytes: &[u8]) -> &mut [u8] {
+    fn append(&mut self, len: usize) -> &mut [u8] {
         let start = self.len();
-        self.extend_from_slice(bytes);
+        self.resize(start.saturating_add(len), 0);
         self.get_mut(start..).unwrap_or_default()
     }
 }
@@ -32,16 +32,15 @@ struct SliceSink<'a> {
 }
 
 impl Sink for SliceSink<'_> {
-    fn push(&mut self, bytes: &[u8]) -> &mut [u8] {
-        let end = self.written.saturating_add(bytes.len());
+    fn append(&mut self, len: usize) -> &mut [u8] {
+        let end = self.written.saturating_add(len);
         match self.out.get_mut(self.written..end) {
             Some(region) => {
-                region.copy_from_slice(bytes);
                 self.written = end;
                 region
             }
-            // Unreachable: the capacity is checked before feeding. Skipping the bytes leaves
-            // the MAC state short, so `finish` fails closed.
+            // Unreachable: the capacity is checked before feeding. Decrypting nothing breaks
+            // the CBC chain and the plaintext hash, so `finish` fails closed.
             None => &mut [],
         }
     }
@@ -188,7 +187,7 @@ impl MediaDecryptor {
         self.held
             .feed(chunk, DECRYPTOR_KEEP, BLOCK_LEN, |released: &[u8]| {
                 for piece in released.chunks(CHUNK_LEN) {
-                    engine.absorb(sink.push(piece));
+                    engine.absorb_into(piece, sink.append(piece.len()));
                 }
             });
     }
