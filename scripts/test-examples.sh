@@ -25,7 +25,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # --- the examples ----------------------------------------------------------------------------
 
 test_rust() {
-    cargo test -p wa-flows-crypto --test endpoint_example
+    cargo test --workspace --test endpoint_example
 }
 start_rust() {
     exec "$target_dir/debug/examples/endpoint"
@@ -68,9 +68,10 @@ start_worker() {
 
 # --- the harness -----------------------------------------------------------------------------
 
+# `--workspace` everywhere here: the features `cargo test --workspace` builds with, so what it
+# built is reused instead of built again for each package's own feature set.
 step "build the CLI and the Rust example"
-cargo build -p wa-flows-crypto-cli
-cargo build -p wa-flows-crypto --example endpoint
+cargo build --workspace --bins --example endpoint
 cli=$target_dir/debug/wa-flows-crypto
 
 work=$(mktemp -d)

@@ -26,8 +26,9 @@ if [[ $only == all || $only == rust ]]; then
     cargo clippy --workspace --all-targets -- -D warnings
     step "cargo test --workspace (aws-lc and RustCrypto RSA engines)"
     cargo test --workspace
-    step "cargo test -p wa-flows-crypto --no-default-features (RustCrypto engine only, as on wasm32)"
-    cargo test -p wa-flows-crypto --no-default-features
+    # Unit and integration tests only: the doctests ran above and do not depend on the engine.
+    step "cargo test -p wa-flows-crypto --no-default-features --lib --tests (RustCrypto engine only, as on wasm32)"
+    cargo test -p wa-flows-crypto --no-default-features --lib --tests
 fi
 
 if [[ $only == all || $only == c ]]; then

@@ -22,8 +22,10 @@ REGENERATE=0
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "cargo build -p wa-flows-crypto-ffi"
-(cd "$ROOT" && cargo build -p wa-flows-crypto-ffi)
+# With the workspace's features (as `cargo test --workspace` resolves them), so the core built
+# there is reused; `-p wa-flows-crypto-ffi` alone would build it once more for other features.
+step "cargo build --workspace --lib"
+(cd "$ROOT" && cargo build --workspace --lib)
 LIBDIR="$TARGET/debug"
 [ -f "$LIBDIR/libwa_flows_crypto_ffi.so" ] || { echo "no $LIBDIR/libwa_flows_crypto_ffi.so"; exit 1; }
 
