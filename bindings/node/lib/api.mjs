@@ -301,11 +301,12 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
       this.aesKey = aesKey;
       /** The request's IV (16 bytes). */
       this.iv = iv;
-    }
-
-    /** Encrypts the answer to this request; returns the base64 body to send as text/plain. */
-    encryptResponse(response) {
-      return encryptResponse(response, this.aesKey, this.iv);
+      /**
+       * Encrypts the answer to this request; returns the base64 body to send as text/plain.
+       * An own, bound function rather than a method: `const { decryptedBody, encryptResponse }
+       * = await decryptRequest(…)` is how handlers read the result.
+       */
+      this.encryptResponse = (response) => encryptResponse(response, aesKey, iv);
     }
   }
 

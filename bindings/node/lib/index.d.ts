@@ -73,8 +73,11 @@ export declare class DecryptedRequest<Body = any> {
   readonly aesKey: Uint8Array;
   /** The request's IV (16 bytes). */
   readonly iv: Uint8Array;
-  /** Encrypts the answer; returns the base64 body to send with Content-Type text/plain. */
-  encryptResponse(response: FlowResponse): string;
+  /**
+   * Encrypts the answer; returns the base64 body to send with Content-Type text/plain. Bound to
+   * this request, so it can be destructured: `const { decryptedBody, encryptResponse } = …`.
+   */
+  readonly encryptResponse: (response: FlowResponse) => string;
 }
 
 /** Decrypts a request with the key's engine. Throws FlowCryptoError (httpStatus 421 or 500). */

@@ -28,6 +28,9 @@ describe('round trip with WhatsApp played by node:crypto', () => {
       assert.deepEqual(Buffer.from(request.iv), iv);
       const answer = { screen: 'WELCOME', data: { greeting: 'olá' } };
       assert.deepEqual(JSON.parse(openResponse(request.encryptResponse(answer), aesKey, iv)), answer);
+      // Handlers destructure the result, as the README's quick start does.
+      const { encryptResponse: answerWith } = request;
+      assert.deepEqual(JSON.parse(openResponse(answerWith(answer), aesKey, iv)), answer);
       assert.equal(
         openResponse(encryptResponse('{"data":{"status":"active"}}', request.aesKey, request.iv), aesKey, iv),
         '{"data":{"status":"active"}}',
