@@ -94,6 +94,26 @@ def test_media_download_adapter():
     assert ours.data == (VECTORS / v["expect"]["plaintext_file"]).read_bytes()
 
 
+def test_media_download_adapter_closes_the_client_it_opens(monkeypatch):
+    httpx = pytest.importorskip("httpx")
+    v = next(v for v in MEDIA if v["name"] == "size_1000")
+    cdn_file = (VECTORS / v["file"]).read_bytes()
+    opened = []
+
+    class RecordingClient(httpx.Client):
+        def __init__(self, **kwargs):
+            transport = httpx.MockTransport(lambda request: httpx.Response(200, content=cdn_file))
+            super().__init__(transport=transport, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(httpx, "Client", RecordingClient)
+    media = {"cdn_url": "https://cdn.example/x", "media_id": "m1", "file_name": "a.bin",
+             "encryption_metadata": v["metadata"]}
+    result = adapters.flow_request_media_decryptor(media)
+    assert result.data == (VECTORS / v["expect"]["plaintext_file"]).read_bytes()
+    assert len(opened) == 1 and opened[0].is_closed
+
+
 def test_whatsapp_accepts_the_adapters():
     from pywa import WhatsApp
 

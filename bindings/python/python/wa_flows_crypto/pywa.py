@@ -78,7 +78,12 @@ def flow_request_media_decryptor(encrypted_media: Dict[str, Any], dl_session: An
     import httpx
     from pywa.utils import FlowRequestDecryptedMedia
 
-    res = (dl_session or httpx.Client()).get(encrypted_media["cdn_url"])
+    if dl_session is not None:
+        res = dl_session.get(encrypted_media["cdn_url"])
+    else:
+        # A client made here is closed here (the body is read by then); the caller's is theirs.
+        with httpx.Client() as client:
+            res = client.get(encrypted_media["cdn_url"])
     res.raise_for_status()
     return FlowRequestDecryptedMedia(
         media_id=encrypted_media["media_id"],
