@@ -68,10 +68,11 @@ start_worker() {
 
 # --- the harness -----------------------------------------------------------------------------
 
-# `--workspace` everywhere here: the features `cargo test --workspace` builds with, so what it
-# built is reused instead of built again for each package's own feature set.
-step "build the CLI and the Rust example"
-cargo build --workspace --bins --example endpoint
+# `cargo test --workspace` builds the CLI and the examples too, with the features the
+# dev-dependencies add; a plain `cargo build` would compile the dependency tree again without
+# them. Building them this way reuses what the test step built.
+step "build the CLI and the Rust example (cargo test --workspace --no-run)"
+cargo test --workspace --no-run
 cli=$target_dir/debug/wa-flows-crypto
 
 work=$(mktemp -d)

@@ -22,12 +22,24 @@ REGENERATE=0
 
 step() { printf '\n== %s\n' "$*"; }
 
-# With the workspace's features (as `cargo test --workspace` resolves them), so the core built
-# there is reused; `-p wa-flows-crypto-ffi` alone would build it once more for other features.
-step "cargo build --workspace --lib"
-(cd "$ROOT" && cargo build --workspace --lib)
-LIBDIR="$TARGET/debug"
+# `cargo test --workspace` builds the library too (its doctests need it), with the features the
+# dev-dependencies add; a plain `cargo build` resolves features without them and so compiles
+# the whole dependency tree a second time. Built this way, CI reuses the test step's build.
+# That build leaves the library where cargo reports it (not copied up to target/debug).
+step "cargo test --workspace --no-run (builds libwa_flows_crypto_ffi.so)"
+LIBDIR=$(cd "$ROOT" && cargo test --workspace --no-run --message-format=json-render-diagnostics | python3 -c '
+import json, os, sys
+found = None
+for line in sys.stdin:  # all of it: leaving early would break the pipe under cargo
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message["target"]["name"] == "wa_flows_crypto_ffi":
+        for path in message["filenames"]:
+            if path.endswith("/libwa_flows_crypto_ffi.so"):
+                found = os.path.dirname(path)
+sys.exit("cargo reported no libwa_flows_crypto_ffi.so") if found is None else print(found)
+')
 [ -f "$LIBDIR/libwa_flows_crypto_ffi.so" ] || { echo "no $LIBDIR/libwa_flows_crypto_ffi.so"; exit 1; }
+echo "library: $LIBDIR/libwa_flows_crypto_ffi.so"
 
 step "header: cbindgen $CBINDGEN_VERSION"
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version)" != "cbindgen $CBINDGEN_VERSION" ]; then
