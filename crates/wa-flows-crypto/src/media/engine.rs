@@ -2,9 +2,10 @@
 //!
 //! The CDN file is `ciphertext ‖ mac`, where `mac` is the first 10 bytes of
 //! HMAC-SHA256(hmac_key, iv ‖ ciphertext). Every entry point (one-shot, in place, streaming)
-//! feeds the ciphertext *except its last block* through [`Engine::absorb`], in place and in
-//! cache-sized pieces: each piece is hashed (file hash), authenticated (HMAC), decrypted and
-//! hashed again (plaintext hash) while it is still in the L1 cache. The last block and the MAC go
+//! feeds the ciphertext *except its last block* through the [`Engine`] in cache-sized pieces:
+//! [`Engine::absorb`] decrypts in place, [`Engine::absorb_into`] into an output buffer. Each
+//! piece is hashed (file hash), authenticated (HMAC), decrypted and hashed again (plaintext
+//! hash) while it is still in the L1 cache. The last block and the MAC go
 //! to [`Engine::finish`], which runs the checks in the protocol's order: file hash, MAC,
 //! padding, plaintext hash. The `parallel` one-shot runs the same two halves,
 //! [`Authenticator`] and [`Decryption`], on two threads.

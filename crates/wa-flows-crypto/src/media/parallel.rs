@@ -24,7 +24,7 @@ const PARALLEL_MIN_LEN: usize = 256 * 1024;
 
 /// The helper hashes the first `1 / HELPER_FILE_HASH_SHARE` of the file. Balancing the two
 /// threads puts it at `1 - D / 2H`, where `H` is the time of one SHA-256 pass and `D` that of
-/// the helper's copy, decryption and plaintext hash; here `D / H` is about 1.5 (SHA
+/// the helper's decryption (into the output) and plaintext hash; here `D / H` is about 1.5 (SHA
 /// extensions and AES-NI), so a quarter. A quarter measured best among sixteenths with
 /// `benches/media.rs` on 1 and 16 MiB files.
 const HELPER_FILE_HASH_SHARE: usize = 4;
