@@ -70,7 +70,7 @@ mod stream;
 use zeroize::{Zeroize, Zeroizing};
 
 pub(crate) use self::engine::new_mac;
-use self::engine::{BLOCK_LEN, CHUNK_LEN, Engine, Parts, ciphertext_len};
+use self::engine::{BLOCK_LEN, Engine, Parts, ciphertext_len, decrypt_into};
 pub use self::metadata::MediaMetadata;
 pub use self::stream::{MediaDecryptor, MediaVerifier};
 use crate::error::{Error, Result};
@@ -128,7 +128,7 @@ pub fn decrypt_media_content(cdn_file: &[u8], metadata: &MediaMetadata) -> Resul
         Some(result) => result?,
         None => {
             let mut engine = Engine::new(metadata);
-            decrypt_into(body, &mut plaintext, |input, output| {
+            decrypt_into(body, &mut *plaintext, |input, output| {
                 engine.absorb_into(input, output)
             });
             engine.finish(last, tag)?
@@ -136,20 +136,6 @@ pub fn decrypt_media_content(cdn_file: &[u8], metadata: &MediaMetadata) -> Resul
     };
     plaintext.extend_from_slice(last.plaintext());
     Ok(core::mem::take(&mut *plaintext))
-}
-
-/// Grows `plaintext` a cache-sized piece at a time and hands each piece of `ciphertext` with
-/// its place in `plaintext` to `absorb`, which decrypts the one into the other.
-fn decrypt_into(
-    ciphertext: &[u8],
-    plaintext: &mut Vec<u8>,
-    mut absorb: impl FnMut(&[u8], &mut [u8]),
-) {
-    for piece in ciphertext.chunks(CHUNK_LEN) {
-        let start = plaintext.len();
-        plaintext.resize(start.saturating_add(piece.len()), 0);
-        absorb(piece, plaintext.get_mut(start..).unwrap_or_default());
-    }
 }
 
 /// Decrypts a whole CDN file inside its own buffer and verifies it; returns the plaintext
@@ -211,6 +197,7 @@ pub fn decrypt_media_content_in_place(
 mod tests {
     use sha2::Digest as _;
 
+    use super::engine::CHUNK_LEN;
     use super::*;
     use crate::client::seal_media_with;
 

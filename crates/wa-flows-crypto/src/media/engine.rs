@@ -180,17 +180,14 @@ impl Decryption {
     /// plaintext to `plaintext`, of the same length: copying a piece first would make a pass
     /// that waits on memory, where the hash before it overlaps the loads with its rounds.
     ///
-    /// Unequal lengths are a bug in the caller; only the common prefix is decrypted then, the
-    /// CBC chain breaks and the plaintext hash fails closed.
+    /// Unequal lengths are a bug in the caller; nothing is decrypted then, the CBC chain breaks
+    /// and the plaintext hash fails closed.
     pub(crate) fn absorb_into(&mut self, ciphertext: &[u8], plaintext: &mut [u8]) {
         debug_assert_eq!(ciphertext.len(), plaintext.len());
         let (input, _partial) = Array::slice_as_chunks(ciphertext);
         let (output, _partial) = Array::slice_as_chunks_mut(plaintext);
-        let len = input.len().min(output.len());
-        if let (Some(input), Some(output)) = (input.get(..len), output.get_mut(..len)) {
-            // Cannot fail: the lengths are equal.
-            let _ = self.cipher.decrypt_blocks_b2b(input, output);
-        }
+        // Fails only on unequal lengths, having decrypted nothing: see above.
+        let _ = self.cipher.decrypt_blocks_b2b(input, output);
         Digest::update(&mut self.plaintext_hash, &*plaintext);
     }
 
@@ -232,16 +229,11 @@ impl Engine {
         }
     }
 
-    /// Decrypts `ciphertext` (whole blocks, never the file's last block) into `plaintext`, of
-    /// the same length.
+    /// Decrypts one piece of at most [`CHUNK_LEN`] bytes (whole blocks, never the file's last
+    /// block) into `plaintext`, of the same length; [`decrypt_into`] cuts the pieces.
     pub(crate) fn absorb_into(&mut self, ciphertext: &[u8], plaintext: &mut [u8]) {
-        for (input, output) in ciphertext
-            .chunks(CHUNK_LEN)
-            .zip(plaintext.chunks_mut(CHUNK_LEN))
-        {
-            self.auth.absorb(input);
-            self.decryption.absorb_into(input, output);
-        }
+        self.auth.absorb(ciphertext);
+        self.decryption.absorb_into(ciphertext, plaintext);
     }
 
     /// Takes the file's last ciphertext block and its MAC, and runs every check in the
@@ -249,6 +241,32 @@ impl Engine {
     pub(crate) fn finish(self, last: &[u8; BLOCK_LEN], tag: &[u8; MAC_LEN]) -> Result<LastBlock> {
         self.auth.verify(last, tag, None)?;
         self.decryption.finish(last)
+    }
+}
+
+/// Where plaintext goes: a growing `Vec`, or a caller's fixed buffer (streaming).
+pub(crate) trait Sink {
+    /// Appends `len` bytes and returns them, for the plaintext to be written to.
+    fn append(&mut self, len: usize) -> &mut [u8];
+}
+
+impl Sink for Vec<u8> {
+    fn append(&mut self, len: usize) -> &mut [u8] {
+        let start = self.len();
+        self.resize(start.saturating_add(len), 0);
+        self.get_mut(start..).unwrap_or_default()
+    }
+}
+
+/// Hands each cache-sized piece of `ciphertext`, with the place `sink` appends for it, to
+/// `absorb`, which decrypts the one into the other.
+pub(crate) fn decrypt_into(
+    ciphertext: &[u8],
+    sink: &mut impl Sink,
+    mut absorb: impl FnMut(&[u8], &mut [u8]),
+) {
+    for piece in ciphertext.chunks(CHUNK_LEN) {
+        absorb(piece, sink.append(piece.len()));
     }
 }
 

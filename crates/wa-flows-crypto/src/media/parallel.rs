@@ -14,8 +14,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::engine::{Authenticator, BLOCK_LEN, Decryption, LastBlock, MAC_LEN};
-use super::{MediaMetadata, decrypt_into};
+use super::MediaMetadata;
+use super::engine::{Authenticator, BLOCK_LEN, Decryption, LastBlock, MAC_LEN, decrypt_into};
 use crate::error::Result;
 
 /// Files at least this long are decrypted on two threads: below it, starting a thread costs

@@ -3,7 +3,9 @@
 use core::fmt;
 
 use super::MediaMetadata;
-use super::engine::{Authenticator, BLOCK_LEN, CHUNK_LEN, Engine, Held, MAC_LEN, ciphertext_len};
+use super::engine::{
+    Authenticator, BLOCK_LEN, CHUNK_LEN, Engine, Held, MAC_LEN, Sink, ciphertext_len, decrypt_into,
+};
 use crate::error::{Error, Result};
 
 /// What the decryptor holds back: the 10 bytes that may be the MAC, plus at least one byte of
@@ -12,20 +14,7 @@ const DECRYPTOR_KEEP: usize = MAC_LEN + 1;
 /// What the verifier holds back: the 10 bytes that may be the MAC.
 const VERIFIER_KEEP: usize = MAC_LEN;
 
-/// Where released plaintext goes: a growing `Vec` or a caller's fixed buffer.
-trait Sink {
-    /// Appends `len` bytes and returns them, for the plaintext to be written to.
-    fn append(&mut self, len: usize) -> &mut [u8];
-}
-
-impl Sink for Vec<u8> {
-    fn append(&mut self, len: usize) -> &mut [u8] {
-        let start = self.len();
-        self.resize(start.saturating_add(len), 0);
-        self.get_mut(start..).unwrap_or_default()
-    }
-}
-
+/// A caller's fixed buffer, filled from its start.
 struct SliceSink<'a> {
     out: &'a mut [u8],
     written: usize,
@@ -186,9 +175,9 @@ impl MediaDecryptor {
         let engine = &mut self.engine;
         self.held
             .feed(chunk, DECRYPTOR_KEEP, BLOCK_LEN, |released: &[u8]| {
-                for piece in released.chunks(CHUNK_LEN) {
-                    engine.absorb_into(piece, sink.append(piece.len()));
-                }
+                decrypt_into(released, sink, |input, output| {
+                    engine.absorb_into(input, output)
+                });
             });
     }
 
