@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes seed corpora for every fuzz target into fuzz/corpus/<target>/ from ../shared/vectors/.
+"""Writes seed corpora for every fuzz target into fuzz/corpus/<target>/ from tests/vectors/.
 
 The layouts match fuzz/src/harness.rs: `private_key` inputs start with a mode byte (bit 0:
 give the passphrase, bit 1: DER instead of PEM); `media` inputs start with a mode byte and 8
@@ -11,7 +11,7 @@ import os
 import pathlib
 
 here = pathlib.Path(__file__).resolve().parent
-vectors = here.parent.parent / "shared" / "vectors"
+vectors = here.parent / "tests" / "vectors"
 corpus = here / "corpus"
 
 

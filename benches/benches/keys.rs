@@ -13,10 +13,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use wa_flows_crypto::FlowPrivateKey;
 
 fn vectors(relative: &str) -> Vec<u8> {
-    std::fs::read(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/").to_owned() + relative,
-    )
-    .expect("shared vectors are next to the repository")
+    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/").to_owned() + relative)
+        .expect("tests/vectors/ is in the repository")
 }
 
 fn load_keys(c: &mut Criterion) {

@@ -16,9 +16,9 @@ use wa_flows_crypto::{
 
 fn key(relative: &str) -> FlowPrivateKey {
     let pem = std::fs::read(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/").to_owned() + relative,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/").to_owned() + relative,
     )
-    .expect("shared vectors are next to the repository");
+    .expect("tests/vectors/ is in the repository");
     FlowPrivateKey::from_pem(pem, None).expect("vector key loads")
 }
 

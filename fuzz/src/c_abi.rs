@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 
 use wa_flows_crypto_ffi::*;
 
-const KEY_PEM: &[u8] = include_bytes!("../../../shared/vectors/keys/rsa2048_pkcs8.pem");
+const KEY_PEM: &[u8] = include_bytes!("../../tests/vectors/keys/rsa2048_pkcs8.pem");
 const SENTINEL: u8 = 0xA5;
 
 struct Key(*mut wfc_private_key);

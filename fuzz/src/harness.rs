@@ -28,7 +28,7 @@ use wa_flows_crypto::{
     decrypt_request, encrypt_response, sign, verify_signature,
 };
 
-const KEY_PEM: &[u8] = include_bytes!("../../../shared/vectors/keys/rsa2048_pkcs8.pem");
+const KEY_PEM: &[u8] = include_bytes!("../../tests/vectors/keys/rsa2048_pkcs8.pem");
 const PASSPHRASE: &[u8] = b"flows-public-passphrase";
 const REQUEST_PLAINTEXT: &str =
     r#"{"version":"3.0","action":"data_exchange","screen":"A","flow_token":"t","data":{"x":1}}"#;

@@ -26,7 +26,7 @@ const here = new URL('.', import.meta.url);
 const wasmUrl = new URL('../pkg/wa_flows_crypto_wasm_bg.wasm', here);
 // The package already instantiated the module; this returns its exports (for memory size).
 const wasmExports = initSync({ module: readFileSync(wasmUrl) });
-const vectors = new URL('../../../../shared/vectors/', here);
+const vectors = new URL('../../../tests/vectors/', here);
 const pem = readFileSync(new URL('keys/rsa2048_pkcs8.pem', vectors), 'utf8');
 const subtle = webcrypto.subtle;
 

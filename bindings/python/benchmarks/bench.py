@@ -41,7 +41,7 @@ def pywa_style_decrypt(body, key):
 
 
 def main():
-    default = Path(__file__).resolve().parents[3].parent / "shared" / "vectors"
+    default = Path(__file__).resolve().parents[3] / "tests" / "vectors"
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--vectors", type=Path, default=default)
     args = parser.parse_args()

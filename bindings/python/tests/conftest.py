@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-VECTORS = Path(os.environ.get("WFC_VECTORS", ROOT.parent / "shared" / "vectors"))
+VECTORS = Path(os.environ.get("WFC_VECTORS", ROOT / "tests" / "vectors"))
 
 
 def load(name):

@@ -26,7 +26,7 @@ fn regression_inputs_and_seeds_pass_the_c_abi_checks() {
     // Every operation with every NULL combination and a spread of output capacities.
     let pem = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/keys/rsa2048_pkcs1.pem"
+        "/../../tests/vectors/keys/rsa2048_pkcs1.pem"
     ))
     .unwrap();
     for operation in 0u8..6 {

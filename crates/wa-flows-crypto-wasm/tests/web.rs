@@ -19,45 +19,45 @@ use wa_flows_crypto_wasm::{
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-const REQUESTS: &str = include_str!("../../../../shared/vectors/requests.json");
-const RESPONSES: &str = include_str!("../../../../shared/vectors/responses.json");
-const SIGNATURES: &str = include_str!("../../../../shared/vectors/signatures.json");
-const MEDIA: &str = include_str!("../../../../shared/vectors/media.json");
+const REQUESTS: &str = include_str!("../../../tests/vectors/requests.json");
+const RESPONSES: &str = include_str!("../../../tests/vectors/responses.json");
+const SIGNATURES: &str = include_str!("../../../tests/vectors/signatures.json");
+const MEDIA: &str = include_str!("../../../tests/vectors/media.json");
 
 fn key_file(name: &str) -> &'static [u8] {
     match name {
         "keys/rsa2048_pkcs8.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs8.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa2048_pkcs8.pem")
         }
         "keys/rsa2048_pkcs1.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs1.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa2048_pkcs1.pem")
         }
         "keys/rsa2048_pkcs8.der" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs8.der")
+            include_bytes!("../../../tests/vectors/keys/rsa2048_pkcs8.der")
         }
         "keys/rsa2048_pkcs8_des3.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs8_des3.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa2048_pkcs8_des3.pem")
         }
         "keys/rsa2048_pkcs8_aes256.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa2048_pkcs8_aes256.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa2048_pkcs8_aes256.pem")
         }
         "keys/rsa2048_legacy_des3.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa2048_legacy_des3.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa2048_legacy_des3.pem")
         }
         "keys/rsa2048_legacy_aes256.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa2048_legacy_aes256.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa2048_legacy_aes256.pem")
         }
         "keys/rsa2048_public.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa2048_public.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa2048_public.pem")
         }
         "keys/rsa2048_other.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa2048_other.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa2048_other.pem")
         }
         "keys/rsa3072_pkcs8.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa3072_pkcs8.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa3072_pkcs8.pem")
         }
         "keys/rsa4096_pkcs8.pem" => {
-            include_bytes!("../../../../shared/vectors/keys/rsa4096_pkcs8.pem")
+            include_bytes!("../../../tests/vectors/keys/rsa4096_pkcs8.pem")
         }
         other => panic!("no key file {other} in this test"),
     }
@@ -67,7 +67,7 @@ fn media_file(name: &str) -> Vec<u8> {
     macro_rules! files {
         ($($file:literal),* $(,)?) => {
             match name {
-                $(concat!("media/", $file) => include_bytes!(concat!("../../../../shared/vectors/media/", $file)).to_vec(),)*
+                $(concat!("media/", $file) => include_bytes!(concat!("../../../tests/vectors/media/", $file)).to_vec(),)*
                 other => panic!("no media file {other} in this test"),
             }
         };

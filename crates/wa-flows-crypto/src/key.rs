@@ -133,7 +133,7 @@ impl KeySource {
 /// use wa_flows_crypto::FlowPrivateKey;
 ///
 /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
-/// #     "/../../../shared/vectors/keys/rsa2048_legacy_des3.pem")).unwrap();
+/// #     "/../../tests/vectors/keys/rsa2048_legacy_des3.pem")).unwrap();
 /// // PKCS#1, PKCS#8, encrypted or not, even with `\n` escapes from an environment variable.
 /// let key = FlowPrivateKey::from_pem(&pem, Some(b"flows-public-passphrase"))?;
 /// assert_eq!(key.bits(), 2048);
@@ -384,7 +384,7 @@ impl FlowPrivateKey {
     /// ```
     /// use wa_flows_crypto::FlowPrivateKey;
     /// # let key = FlowPrivateKey::from_pem(std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
-    /// #     "/../../../shared/vectors/keys/rsa2048_pkcs1.pem")).unwrap(), None)?;
+    /// #     "/../../tests/vectors/keys/rsa2048_pkcs1.pem")).unwrap(), None)?;
     /// let pem = key.private_key_pem(Some(b"correct horse"))?;
     /// assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     /// let again = FlowPrivateKey::from_pem(pem.as_bytes(), Some(b"correct horse"))?;

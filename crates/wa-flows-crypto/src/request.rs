@@ -257,7 +257,7 @@ impl fmt::Debug for DecryptedRequest {
 /// use wa_flows_crypto::{client, decrypt_request, FlowPrivateKey};
 ///
 /// # let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
-/// #     "/../../../shared/vectors/keys/rsa2048_pkcs8.pem")).unwrap();
+/// #     "/../../tests/vectors/keys/rsa2048_pkcs8.pem")).unwrap();
 /// let key = FlowPrivateKey::from_pem(&pem, None)?;
 /// // What WhatsApp would send:
 /// let (body, session) = client::seal_request(&key.public_key(), br#"{"version":"3.0","action":"ping"}"#)?;
@@ -344,7 +344,7 @@ pub(crate) fn aes_128_gcm_open(
 /// use wa_flows_crypto::{client, decrypt_payload_with, unwrap_aes_key, EncryptedRequest, FlowPrivateKey};
 ///
 /// # let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
-/// #     "/../../../shared/vectors/keys/rsa2048_pkcs8.pem")).unwrap();
+/// #     "/../../tests/vectors/keys/rsa2048_pkcs8.pem")).unwrap();
 /// let key = FlowPrivateKey::from_pem(&pem, None)?;
 /// let (body, _session) = client::seal_request(&key.public_key(), br#"{"action":"ping"}"#)?;
 /// let request = EncryptedRequest::from_json(body.as_bytes())?;

@@ -1,4 +1,4 @@
-//! Shared helpers: loading `../shared/vectors/`.
+//! Shared helpers: loading the repository's `tests/vectors/`.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 // Test code: a failed fixture or assertion should stop the run loudly.
 #![allow(
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
 }
 
 pub fn load(name: &str) -> Value {

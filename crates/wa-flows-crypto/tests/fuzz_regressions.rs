@@ -35,7 +35,7 @@ fn every_regression_input_passes_its_target() {
 
 #[test]
 fn shared_vectors_pass_as_seeds() {
-    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors");
     for entry in std::fs::read_dir(vectors.join("keys")).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         for mode in 0u8..4 {

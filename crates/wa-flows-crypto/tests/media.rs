@@ -22,7 +22,7 @@ use wa_flows_crypto::media::{
 };
 
 fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
 }
 
 /// Chunk sizes the streaming paths are tried with (0 means "the whole file at once").

@@ -20,7 +20,7 @@ fn key(engine: RsaEngine) -> FlowPrivateKey {
     KEY.get_or_init(|| {
         let pem = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/keys/rsa2048_pkcs8.pem"
+            "/../../tests/vectors/keys/rsa2048_pkcs8.pem"
         ))
         .unwrap();
         FlowPrivateKey::from_pem(pem, None).unwrap()

@@ -1,4 +1,4 @@
-//! Every request, response and signature vector in `../shared/vectors/`, through every RSA
+//! Every request, response and signature vector in `tests/vectors/`, through every RSA
 //! engine compiled in.
 
 // Test code: a failed fixture or assertion should stop the run loudly.

@@ -1,4 +1,4 @@
-// Loads the shared test vectors (read-only): <repo>/../shared/vectors, or $WFC_VECTORS_DIR.
+// Loads the test vectors (read-only): <repo>/tests/vectors, or $WFC_VECTORS_DIR.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ export const packageDir = resolve(here, '..', '..');
 export const repoDir = resolve(packageDir, '..', '..');
 export const vectorsDir = process.env.WFC_VECTORS_DIR
   ? resolve(process.env.WFC_VECTORS_DIR)
-  : resolve(repoDir, '..', 'shared', 'vectors');
+  : resolve(repoDir, 'tests', 'vectors');
 
 export function vectorFile(relative) {
   return readFileSync(join(vectorsDir, relative));
