@@ -10,10 +10,15 @@ Load the key once, then per request::
     return request.encrypt_response({"data": {"status": "active"}})  # text/plain body
 
 Every failure raises :class:`FlowCryptoError` with a stable ``.code`` (``"malformed"``,
-``"key_unwrap"``, ``"payload_auth"``, ``"invalid_key"``, ``"invalid_signature"``, or a media
-code) and the recommended ``.http_status`` (421, 432, 500; ``None`` for media errors).
-Keys are immutable and safe to share between threads; the GIL is released during the
-cryptography.
+``"key_unwrap"``, ``"payload_auth"``, ``"invalid_key"``, ``"invalid_signature"``,
+``"invalid_configuration"``, or a media code) and the recommended ``.http_status`` (421, 432,
+500; ``None`` for media errors). An argument of the wrong Python type raises ``TypeError``, and
+so does a value the package cannot turn into bytes: a response JSON cannot hold (NaN, infinities,
+sets, non-str keys, other objects, circular or nested deeper than 1000 levels), or a ``str`` you
+configure (PEM, passphrase, app secret, response) that is not valid Unicode text.
+Bytes arguments take any bytes-like object; the memory is read at its real size and copied
+first unless it is a ``bytes``. Keys are immutable and safe to share between threads; the GIL
+is released during the cryptography.
 """
 
 from __future__ import annotations
@@ -44,9 +49,13 @@ __all__ = [
 
 __version__: str = _ffi.string(_lib.wfc_version()).decode()
 
-_OK = 0
-_BUFFER_TOO_SMALL = 101
-_INVALID_SIGNATURE = 5
+_OK = _lib.WFC_STATUS_OK
+_BUFFER_TOO_SMALL = _lib.WFC_STATUS_BUFFER_TOO_SMALL
+_INVALID_SIGNATURE = _lib.WFC_STATUS_INVALID_SIGNATURE
+_SIZE_MAX = 2 ** (8 * _ffi.sizeof("size_t")) - 1
+# How deeply a response may nest (objects and arrays). Python's own json.dumps stops near its
+# recursion limit (1000), so every response it could serialize still serializes.
+_RESPONSE_MAX_DEPTH = 1000
 
 Bytes = Union[bytes, bytearray, memoryview]
 
@@ -81,10 +90,10 @@ def _last_message() -> str:
     return bytes(_ffi.buffer(buf, out_len[0])).decode("utf-8", "replace")
 
 
-def _error(status: int) -> FlowCryptoError:
+def _error(status: int, message: str = "") -> FlowCryptoError:
     code = _ffi.string(_lib.wfc_status_str(status)).decode()
     http = _lib.wfc_status_http_status(status)
-    return FlowCryptoError(_last_message() or code, code, http or None)
+    return FlowCryptoError(message or _last_message() or code, code, http or None)
 
 
 def _check(status: int) -> None:
@@ -92,26 +101,65 @@ def _check(status: int) -> None:
         raise _error(status)
 
 
-def _bytes(value: Any, name: str) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
+class _Input:
+    """Bytes on their way to C: a pointer and the length of the memory it points to.
+
+    The length is always the size of the buffer cffi holds, never ``len()`` of the caller's
+    object (a subclass can lie about it). Anything but an exact ``bytes`` is copied first, so a
+    buffer another thread mutates, resizes or releases cannot change under the call."""
+
+    __slots__ = ("ptr", "len")
+
+    def __init__(self, data: bytes) -> None:
+        self.ptr = _ffi.from_buffer("uint8_t[]", data)
+        self.len = len(self.ptr)
+
+
+def _buffer_copy(value: Any, name: str) -> bytes:
+    try:
+        view = memoryview(value)
+    except TypeError:
+        raise TypeError(f"{name} must be bytes or str, not {type(value).__name__}") from None
+    except Exception as e:  # noqa: BLE001  (a closed mmap, a released view, a raising __buffer__)
+        raise TypeError(f"{name} is a {type(value).__name__} whose memory cannot be read ({e})") from None
+    try:
+        # C order, whatever the shape, strides or format: the raw bytes of the buffer.
+        return view.tobytes()
+    except Exception as e:  # noqa: BLE001
+        raise TypeError(f"{name} is a {type(value).__name__} whose memory cannot be read ({e})") from None
+    finally:
+        view.release()
+
+
+def _text(value: str, name: str, wire: bool) -> bytes:
+    # str.encode, not value.encode: a subclass cannot substitute its own bytes.
+    if wire:
+        # Text from the network goes to the core as it is (a lone surrogate included); the core
+        # then refuses it like any other bad input (malformed, invalid_signature).
+        return str.encode(value, "utf-8", "surrogatepass")
+    try:
+        return str.encode(value, "utf-8")
+    except UnicodeEncodeError:
+        raise TypeError(
+            f"{name} is not valid Unicode text (it contains a lone surrogate); pass bytes for raw bytes"
+        ) from None
+
+
+def _input(value: Any, name: str, wire: bool = False) -> _Input:
+    """Bytes, any other bytes-like object (copied), or str (UTF-8) as an input to C."""
+    if type(value) is bytes:
+        return _Input(value)
     if isinstance(value, str):
-        return value.encode("utf-8")
-    raise TypeError(f"{name} must be bytes or str, not {type(value).__name__}")
-
-
-def _in(data: bytes) -> Any:
-    return _ffi.from_buffer("uint8_t[]", data)
+        return _Input(_text(value, name, wire))
+    return _Input(_buffer_copy(value, name))
 
 
 def _opt(value: Any, name: str) -> Any:
     """An optional input as (pointer, length); None becomes (NULL, 0)."""
     if value is None:
         return _ffi.NULL, 0
-    data = _bytes(value, name)
-    return _in(data), len(data)
+    data = _input(value, name)
+    return data.ptr, data.len
 
 
 def _copy_out(call: Any, size_hint: int) -> bytes:
@@ -135,10 +183,97 @@ def _new_handle(ctype: str, call: Any, free: Any) -> Any:
     return _ffi.gc(out[0], free)
 
 
-def _json_body(value: Any, name: str) -> bytes:
+_ENCODE_STR = _json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+
+def _json_text(value: Any, name: str, strict: bool) -> str:
+    """``json.dumps(value)``, byte for byte, for the JSON types only (dict with str keys, list,
+    tuple, str, int, float, bool, None), read through the built-in types' own methods so that
+    no method of a subclass runs. Iterative: no RecursionError at any depth.
+
+    ``strict`` (a response, which must be JSON): NaN and infinities, and nesting deeper than
+    ``_RESPONSE_MAX_DEPTH``, raise TypeError. Otherwise (a request body or media metadata a
+    framework parsed from the wire) they are written as ``json.dumps`` writes them and the core
+    refuses them as ``malformed``."""
+    parts = []
+    on_path = set()
+    todo: list = [(0, value, 1)]  # (0, value, depth) | (1, literal text) | (2, id of a container)
+    while todo:
+        item = todo.pop()
+        if item[0] == 1:
+            parts.append(item[1])
+            continue
+        if item[0] == 2:
+            on_path.discard(item[1])
+            continue
+        _, v, depth = item
+        if v is None:
+            parts.append("null")
+        elif v is True:
+            parts.append("true")
+        elif v is False:
+            parts.append("false")
+        elif isinstance(v, str):
+            parts.append(_ENCODE_STR(v))
+        elif isinstance(v, int):
+            try:
+                parts.append(int.__repr__(v))
+            except ValueError:  # more digits than sys.get_int_max_str_digits() allows
+                raise TypeError(f"{name} holds an int too large to write as JSON text") from None
+        elif isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")):
+                if strict:
+                    raise TypeError(f"{name} holds {float.__repr__(v)}, which JSON cannot represent")
+                parts.append("NaN" if v != v else ("Infinity" if v > 0 else "-Infinity"))
+            else:
+                parts.append(float.__repr__(v))
+        elif isinstance(v, (dict, list, tuple)):
+            if id(v) in on_path:
+                raise TypeError(f"{name} contains itself (a circular reference): it cannot be JSON")
+            if strict and depth > _RESPONSE_MAX_DEPTH:
+                raise TypeError(f"{name} nests deeper than {_RESPONSE_MAX_DEPTH} levels")
+            on_path.add(id(v))
+            todo.append((2, id(v)))
+            if isinstance(v, dict):
+                entries = list(dict.items(v))
+                todo.append((1, "}"))
+                for i in range(len(entries) - 1, -1, -1):
+                    key, child = entries[i]
+                    if not isinstance(key, str):
+                        raise TypeError(
+                            f"{name} has a key of type {type(key).__name__}; JSON object keys are str"
+                        )
+                    todo.append((0, child, depth + 1))
+                    todo.append((1, ("" if i == 0 else ", ") + _ENCODE_STR(key) + ": "))
+                todo.append((1, "{"))
+            else:
+                entries = list.copy(v) if isinstance(v, list) else list(tuple.__iter__(v))
+                todo.append((1, "]"))
+                for i in range(len(entries) - 1, -1, -1):
+                    todo.append((0, entries[i], depth + 1))
+                    if i:
+                        todo.append((1, ", "))
+                todo.append((1, "["))
+        else:
+            raise TypeError(f"{name} holds a value of type {type(v).__name__}, which is not a JSON type")
+    return "".join(parts)
+
+
+def _json_input(value: Any, name: str, strict: bool = False) -> _Input:
+    """A JSON body: a dict (serialized) or its text (str or bytes-like)."""
     if isinstance(value, Mapping):
-        return _json.dumps(value).encode("utf-8")
-    return _bytes(value, name)
+        return _Input(_text(_json_text(value, name, strict), name, wire=False))
+    return _input(value, name, wire=not strict)
+
+
+def _refuse_constant(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _key_ptr(key: Any) -> Any:
+    if not isinstance(key, FlowPrivateKey):
+        raise TypeError(f"key must be a FlowPrivateKey, not {type(key).__name__}")
+    return key._ptr
 
 
 class FlowPrivateKey:
@@ -157,33 +292,44 @@ class FlowPrivateKey:
         """Loads PKCS#1 or PKCS#8 PEM, encrypted or not (also legacy OpenSSL encryption), or DER
         without armour. Repairs what environment variables do to PEM (literal ``\\n``, CRLF,
         quotes). Raises :class:`FlowCryptoError` ``invalid_key``."""
-        data = _bytes(pem, "pem")
+        data = _input(pem, "pem")
         pw, pw_len = _opt(passphrase, "passphrase")
         return cls(_new_handle(
             "wfc_private_key",
-            lambda out: _lib.wfc_private_key_from_pem(_in(data), len(data), pw, pw_len, out),
+            lambda out: _lib.wfc_private_key_from_pem(data.ptr, data.len, pw, pw_len, out),
             _lib.wfc_private_key_free,
         ))
 
     @classmethod
     def from_der(cls, der: Bytes, passphrase: Union[str, Bytes, None] = None) -> "FlowPrivateKey":
         """Loads PKCS#8 (plain or encrypted) or PKCS#1 DER."""
-        data = _bytes(der, "der")
+        data = _input(der, "der")
         pw, pw_len = _opt(passphrase, "passphrase")
         return cls(_new_handle(
             "wfc_private_key",
-            lambda out: _lib.wfc_private_key_from_der(_in(data), len(data), pw, pw_len, out),
+            lambda out: _lib.wfc_private_key_from_der(data.ptr, data.len, pw, pw_len, out),
             _lib.wfc_private_key_free,
         ))
 
     @classmethod
     def generate(cls, bits: int = 2048) -> "FlowPrivateKey":
-        """Generates a new key: 2048 (what WhatsApp Flows expects), 3072 or 4096 bits."""
-        if not isinstance(bits, int) or bits <= 0:
-            raise ValueError("bits must be 2048, 3072 or 4096")
+        """Generates a new key: 2048 (what WhatsApp Flows expects), 3072 or 4096 bits.
+        Raises :class:`FlowCryptoError` ``invalid_key`` for any other size, ``TypeError`` if
+        ``bits`` is not an ``int`` (``bool`` included)."""
+        if isinstance(bits, bool) or not isinstance(bits, int):
+            raise TypeError(f"bits must be an int (2048, 3072 or 4096), not {type(bits).__name__}")
+        size = int.__index__(bits)  # the value itself, not what a subclass says it is
+        if not 0 < size <= _SIZE_MAX:
+            # Beyond what the C ABI can carry (and 0, which means "the default" in C): the
+            # core never sees it, so its refusal is stated here, with the core's code.
+            raise _error(
+                _lib.WFC_STATUS_INVALID_KEY,
+                f"invalid private key: cannot generate a {size}-bit RSA key; generate 2048 bits "
+                "(what WhatsApp Flows expects), 3072 or 4096 bits",
+            )
         return cls(_new_handle(
             "wfc_private_key",
-            lambda out: _lib.wfc_private_key_generate(bits, out),
+            lambda out: _lib.wfc_private_key_generate(size, out),
             _lib.wfc_private_key_free,
         ))
 
@@ -239,6 +385,8 @@ class DecryptedRequest:
     __slots__ = ("_ptr", "_plaintext")
 
     def __init__(self, _ptr: Any) -> None:
+        if not isinstance(_ptr, _ffi.CData):
+            raise TypeError("use decrypt_request or decrypt_payload")
         self._ptr = _ptr
         self._plaintext: Optional[str] = None
 
@@ -253,8 +401,14 @@ class DecryptedRequest:
         return self._plaintext
 
     def json(self) -> Dict[str, Any]:
-        """The plaintext parsed as JSON."""
-        value = _json.loads(self.plaintext)
+        """The plaintext parsed as JSON. Raises :class:`FlowCryptoError` ``malformed`` (421) if
+        it is not JSON text (NaN and Infinity included) or nests too deeply for Python: anyone
+        holding the public key can send such a payload."""
+        try:
+            value = _json.loads(self.plaintext, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as e:
+            reason = f"malformed input: the decrypted payload is not JSON text ({type(e).__name__})"
+            raise _error(_lib.WFC_STATUS_MALFORMED, reason) from None
         return value  # type: ignore[no-any-return]
 
     @property
@@ -270,10 +424,10 @@ class DecryptedRequest:
     def encrypt_response(self, response: Union[Mapping[str, Any], str, Bytes]) -> str:
         """Encrypts the answer (a dict is serialized with ``json.dumps``) and returns the
         base64 body to send with ``Content-Type: text/plain``."""
-        data = _json_body(response, "response")
+        data = _json_input(response, "response", strict=True)
         return _copy_out(
-            lambda o, c, n: _lib.wfc_decrypted_request_encrypt_response(self._ptr, _in(data), len(data), o, c, n),
-            _lib.wfc_encrypt_response_len(len(data)),
+            lambda o, c, n: _lib.wfc_decrypted_request_encrypt_response(self._ptr, data.ptr, data.len, o, c, n),
+            _lib.wfc_encrypt_response_len(data.len),
         ).decode("ascii")
 
     def __repr__(self) -> str:
@@ -286,6 +440,8 @@ class EncryptedRequest:
     __slots__ = ("_ptr",)
 
     def __init__(self, _ptr: Any) -> None:
+        if not isinstance(_ptr, _ffi.CData):
+            raise TypeError("use parse_request")
         self._ptr = _ptr
 
     @property
@@ -301,12 +457,11 @@ def decrypt_request(body: Union[Bytes, str, Mapping[str, Any]], key: FlowPrivate
     """Decrypts a Flows request. ``body`` is the raw POST body (bytes or str) or the JSON object
     a framework already parsed. Raises :class:`FlowCryptoError` (``malformed``, ``key_unwrap``,
     ``payload_auth``; all answered with HTTP 421)."""
-    if not isinstance(key, FlowPrivateKey):
-        raise TypeError("key must be a FlowPrivateKey")
-    data = _json_body(body, "body")
+    key_ptr = _key_ptr(key)
+    data = _json_input(body, "body")
     return DecryptedRequest(_new_handle(
         "wfc_decrypted_request",
-        lambda out: _lib.wfc_decrypt_request(key._ptr, _in(data), len(data), out),
+        lambda out: _lib.wfc_decrypt_request(key_ptr, data.ptr, data.len, out),
         _lib.wfc_decrypted_request_free,
     ))
 
@@ -314,10 +469,10 @@ def decrypt_request(body: Union[Bytes, str, Mapping[str, Any]], key: FlowPrivate
 def parse_request(body: Union[Bytes, str, Mapping[str, Any]]) -> EncryptedRequest:
     """Parses a request body without decrypting it, for :func:`unwrap_aes_key` elsewhere and
     :func:`decrypt_payload`."""
-    data = _json_body(body, "body")
+    data = _json_input(body, "body")
     return EncryptedRequest(_new_handle(
         "wfc_encrypted_request",
-        lambda out: _lib.wfc_encrypted_request_from_json(_in(data), len(data), out),
+        lambda out: _lib.wfc_encrypted_request_from_json(data.ptr, data.len, out),
         _lib.wfc_encrypted_request_free,
     ))
 
@@ -325,12 +480,14 @@ def parse_request(body: Union[Bytes, str, Mapping[str, Any]]) -> EncryptedReques
 def unwrap_aes_key(encrypted_aes_key: Union[Bytes, EncryptedRequest], key: FlowPrivateKey) -> bytes:
     """Step one on its own: RSA-OAEP-SHA256-unwraps the AES key (raw wrapped bytes, or the
     key of a parsed request). Raises ``key_unwrap`` or ``malformed``."""
+    key_ptr = _key_ptr(key)
     if isinstance(encrypted_aes_key, EncryptedRequest):
-        wrapped = encrypted_aes_key.encrypted_aes_key
+        wrapped = _input(encrypted_aes_key.encrypted_aes_key, "encrypted_aes_key")
     else:
-        wrapped = _bytes(encrypted_aes_key, "encrypted_aes_key")
+        wrapped = _input(encrypted_aes_key, "encrypted_aes_key")
     return _copy_out(
-        lambda o, c, n: _lib.wfc_unwrap_aes_key(key._ptr, _in(wrapped), len(wrapped), o, c, n), 16
+        lambda o, c, n: _lib.wfc_unwrap_aes_key(key_ptr, wrapped.ptr, wrapped.len, o, c, n),
+        _lib.WFC_AES_KEY_LEN,
     )
 
 
@@ -341,10 +498,10 @@ def decrypt_payload(
     :func:`unwrap_aes_key` or by the host (KMS, HSM). Raises ``payload_auth`` or
     ``malformed``."""
     parsed = request if isinstance(request, EncryptedRequest) else parse_request(request)
-    key_bytes = _bytes(aes_key, "aes_key")
+    key_bytes = _input(aes_key, "aes_key")
     return DecryptedRequest(_new_handle(
         "wfc_decrypted_request",
-        lambda out: _lib.wfc_decrypt_payload(parsed._ptr, _in(key_bytes), len(key_bytes), out),
+        lambda out: _lib.wfc_decrypt_payload(parsed._ptr, key_bytes.ptr, key_bytes.len, out),
         _lib.wfc_decrypted_request_free,
     ))
 
@@ -352,25 +509,25 @@ def decrypt_payload(
 def encrypt_response(response: Union[Mapping[str, Any], str, Bytes], aes_key: Bytes, iv: Bytes) -> str:
     """Encrypts a response with a request's AES key and IV (as they arrived; the library
     inverts the IV) and returns the base64 body. A dict is serialized with ``json.dumps``."""
-    data = _json_body(response, "response")
-    k = _bytes(aes_key, "aes_key")
-    v = _bytes(iv, "iv")
+    data = _json_input(response, "response", strict=True)
+    k = _input(aes_key, "aes_key")
+    v = _input(iv, "iv")
     rk = _new_handle(
         "wfc_response_key",
-        lambda out: _lib.wfc_response_key_new(_in(k), len(k), _in(v), len(v), out),
+        lambda out: _lib.wfc_response_key_new(k.ptr, k.len, v.ptr, v.len, out),
         _lib.wfc_response_key_free,
     )
     return _copy_out(
-        lambda o, c, n: _lib.wfc_encrypt_response(rk, _in(data), len(data), o, c, n),
-        _lib.wfc_encrypt_response_len(len(data)),
+        lambda o, c, n: _lib.wfc_encrypt_response(rk, data.ptr, data.len, o, c, n),
+        _lib.wfc_encrypt_response_len(data.len),
     ).decode("ascii")
 
 
 def _metadata(encryption_metadata: Union[Mapping[str, Any], str, Bytes]) -> Any:
-    data = _json_body(encryption_metadata, "encryption_metadata")
+    data = _json_input(encryption_metadata, "encryption_metadata")
     return _new_handle(
         "wfc_media_metadata",
-        lambda out: _lib.wfc_media_metadata_from_json(_in(data), len(data), out),
+        lambda out: _lib.wfc_media_metadata_from_json(data.ptr, data.len, out),
         _lib.wfc_media_metadata_free,
     )
 
@@ -381,10 +538,10 @@ def decrypt_media_content(cdn_file: Bytes, encryption_metadata: Union[Mapping[st
     Raises ``encrypted_hash_mismatch``, ``hmac_mismatch``, ``padding``,
     ``plaintext_hash_mismatch`` or ``malformed``."""
     md = _metadata(encryption_metadata)
-    data = _bytes(cdn_file, "cdn_file")
+    data = _input(cdn_file, "cdn_file")
     return _copy_out(
-        lambda o, c, n: _lib.wfc_decrypt_media_content(md, _in(data), len(data), o, c, n),
-        _lib.wfc_decrypt_media_content_max_len(len(data)),
+        lambda o, c, n: _lib.wfc_decrypt_media_content(md, data.ptr, data.len, o, c, n),
+        _lib.wfc_decrypt_media_content_max_len(data.len),
     )
 
 
@@ -408,10 +565,10 @@ class MediaDecryptor:
 
     def update(self, chunk: Bytes) -> bytes:
         """Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases."""
-        data = _bytes(chunk, "chunk")
+        data = _input(chunk, "chunk")
         return _copy_out(
-            lambda o, c, n: _lib.wfc_media_decryptor_update(self._ptr, _in(data), len(data), o, c, n),
-            _lib.wfc_media_decryptor_update_len(self._ptr, len(data)),
+            lambda o, c, n: _lib.wfc_media_decryptor_update(self._ptr, data.ptr, data.len, o, c, n),
+            _lib.wfc_media_decryptor_update_len(self._ptr, data.len),
         )
 
     def finish(self) -> bytes:
@@ -441,8 +598,8 @@ class MediaVerifier:
         )
 
     def update(self, chunk: Bytes) -> None:
-        data = _bytes(chunk, "chunk")
-        _check(_lib.wfc_media_verifier_update(self._ptr, _in(data), len(data)))
+        data = _input(chunk, "chunk")
+        _check(_lib.wfc_media_verifier_update(self._ptr, data.ptr, data.len))
 
     def finish(self) -> None:
         _check(_lib.wfc_media_verifier_finish(self._ptr))
@@ -451,10 +608,10 @@ class MediaVerifier:
 def verify_signature(body: Union[Bytes, str], header: Optional[str], app_secret: Union[str, Bytes]) -> bool:
     """Whether the ``X-Hub-Signature-256`` header authenticates the raw body (before any JSON
     parsing). Constant-time. Answer HTTP 432 when it is False."""
-    data = _bytes(body, "body")
-    head = _bytes(header or "", "header")
-    secret = _bytes(app_secret, "app_secret")
-    status = _lib.wfc_verify_signature(_in(data), len(data), _in(head), len(head), _in(secret), len(secret))
+    data = _input(body, "body", wire=True)
+    head = _input("" if header is None else header, "header", wire=True)
+    secret = _input(app_secret, "app_secret")
+    status = _lib.wfc_verify_signature(data.ptr, data.len, head.ptr, head.len, secret.ptr, secret.len)
     if status == _INVALID_SIGNATURE:
         return False
     _check(status)
@@ -463,9 +620,9 @@ def verify_signature(body: Union[Bytes, str], header: Optional[str], app_secret:
 
 def sign(body: Union[Bytes, str], app_secret: Union[str, Bytes]) -> str:
     """The ``X-Hub-Signature-256`` value for ``body``: ``sha256=`` and lowercase hex."""
-    data = _bytes(body, "body")
-    secret = _bytes(app_secret, "app_secret")
+    data = _input(body, "body")
+    secret = _input(app_secret, "app_secret")
     return _copy_out(
-        lambda o, c, n: _lib.wfc_sign(_in(data), len(data), _in(secret), len(secret), o, c, n),
+        lambda o, c, n: _lib.wfc_sign(data.ptr, data.len, secret.ptr, secret.len, o, c, n),
         _lib.WFC_SIGNATURE_HEADER_LEN,
     ).decode("ascii")

@@ -61,9 +61,10 @@ def flow_request_decryptor(
 
 
 def flow_response_encryptor(response: Dict[str, Any], aes_key: bytes, iv: bytes) -> str:
-    """As ``pywa.utils.default_flow_response_encryptor``: the response is serialized with
-    ``json.dumps(response)`` and encrypted; returns the base64 body."""
-    return encrypt_response(json.dumps(response).encode("utf-8"), aes_key, iv)
+    """As ``pywa.utils.default_flow_response_encryptor``: the response is serialized as
+    ``json.dumps(response)`` writes it and encrypted; returns the base64 body. A response JSON
+    cannot hold (NaN, a set, a circular dict) raises ``TypeError``, where pywa would send it."""
+    return encrypt_response(response, aes_key, iv)
 
 
 def media_decryptor(cdn_file: bytes, encryption_metadata: Dict[str, str]) -> bytes:
