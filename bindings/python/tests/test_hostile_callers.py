@@ -262,6 +262,19 @@ def test_none_everywhere(key):
     assert wfc.verify_signature(b"x", None, "s") is False  # a missing header: 432, not a crash
 
 
+def test_bytes_processed_keeps_the_total_after_finish():
+    d = wfc.MediaDecryptor(SIZE_1000["metadata"])
+    d.update(CDN_1000[:100])
+    d.update(CDN_1000[100:])
+    d.finish()
+    assert d.bytes_processed == len(CDN_1000)
+    failed = wfc.MediaDecryptor(SIZE_1000["metadata"])
+    failed.update(CDN_1000[:-1])
+    with pytest.raises(wfc.FlowCryptoError):
+        failed.finish()
+    assert failed.bytes_processed == len(CDN_1000) - 1
+
+
 # -- 3. responses must be JSON ----------------------------------------------------------------
 
 
@@ -443,3 +456,99 @@ def test_an_int_subclass_is_read_by_its_value():
     with pytest.raises(wfc.FlowCryptoError) as info:
         wfc.FlowPrivateKey.generate(Lying(10**30))
     assert info.value.code == "invalid_key"
+
+
+# -- 7. threads and interrupts ----------------------------------------------------------------
+
+
+def test_one_decryptor_fed_from_many_threads_stays_consistent():
+    v = MEDIA["size_1048579"]
+    data = (VECTORS / v["file"]).read_bytes()
+    plain = (VECTORS / v["expect"]["plaintext_file"]).read_bytes()
+    d = wfc.MediaDecryptor(v["metadata"])
+    lock = threading.Lock()
+    chunks = iter(range(0, len(data), 4096))
+    out = {}
+    errors = []
+
+    def work():
+        try:
+            while True:
+                with lock:
+                    try:
+                        start = next(chunks)
+                    except StopIteration:
+                        return
+                    # update() under the caller's own lock keeps the order; other threads
+                    # read bytes_processed concurrently without it
+                    out[start] = d.update(data[start:start + 4096])
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    def read():
+        for _ in range(2000):
+            assert 0 <= d.bytes_processed <= len(data)
+
+    threads = [threading.Thread(target=work) for _ in range(3)] + [threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert b"".join(out[k] for k in sorted(out)) + d.finish() == plain
+
+
+def test_concurrent_updates_never_race_inside_the_decryptor():
+    v = MEDIA["size_1048579"]
+    data = (VECTORS / v["file"]).read_bytes()
+    d = wfc.MediaDecryptor(v["metadata"])
+    errors = []
+
+    def work():
+        try:
+            for _ in range(64):
+                d.update(data[:4096])
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert d.bytes_processed == 4 * 64 * 4096
+
+
+def test_an_interrupt_never_loses_plaintext_silently(monkeypatch):
+    v = MEDIA["size_65536"]
+    data = (VECTORS / v["file"]).read_bytes()
+    plain = (VECTORS / v["expect"]["plaintext_file"]).read_bytes()
+    d = wfc.MediaDecryptor(v["metadata"])
+    d.update(data[:1000])
+    real_copy_out = wfc._copy_out
+
+    def interrupted(*args):
+        real_copy_out(*args)
+        raise KeyboardInterrupt
+
+    # A KeyboardInterrupt after the library consumed the chunk but before the plaintext got
+    # back to the caller: the decryptor must not go on as if the caller had it.
+    monkeypatch.setattr(wfc, "_copy_out", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        d.update(data[1000:2000])
+    monkeypatch.undo()
+    assert d.bytes_processed == 2000
+    with pytest.raises(wfc.FlowCryptoError) as info:
+        d.update(data[2000:])
+    assert info.value.code == "malformed"
+    with pytest.raises(wfc.FlowCryptoError):
+        d.finish()
+    # an interrupt before the library ran loses nothing
+    d = wfc.MediaDecryptor(v["metadata"])
+    first = d.update(data[:1000])
+    monkeypatch.setattr(wfc, "_input", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        d.update(data[1000:])
+    monkeypatch.undo()
+    assert first + d.update(data[1000:]) + d.finish() == plain

@@ -84,7 +84,7 @@ def test_media(v):
         d = wfc.MediaDecryptor(metadata)
         out = b"".join(d.update(cdn_file[i : i + chunk]) for i in range(0, len(cdn_file), chunk))
         out += d.finish()
-        assert d.bytes_processed == 0  # finished
+        assert d.bytes_processed == len(cdn_file)  # the total, kept after finish()
         return out
 
     for metadata_form in (metadata, wfc._json.dumps(metadata), wfc._json.dumps(metadata).encode()):

@@ -24,6 +24,7 @@ is released during the cryptography.
 from __future__ import annotations
 
 import json as _json
+import threading
 from typing import Any, Dict, Mapping, Optional, Union
 
 from ._native import ffi as _ffi
@@ -551,12 +552,19 @@ class MediaDecryptor:
     **What update() returns is NOT VERIFIED** until finish() returns: do not parse, serve or act
     on it before; if finish() raises, discard all of it. Prefer :func:`decrypt_media_content`
     when the file fits in memory.
+
+    Calls on one decryptor from several threads are serialized (feed the chunks in order
+    yourself). If update() raises anything but :class:`FlowCryptoError` (a KeyboardInterrupt,
+    MemoryError) after the library consumed the chunk, the plaintext it released is lost, so
+    the decryptor is finished: later calls raise ``malformed``; start again.
     """
 
-    __slots__ = ("_ptr",)
+    __slots__ = ("_ptr", "_lock", "_total")
 
     def __init__(self, encryption_metadata: Union[Mapping[str, Any], str, Bytes]) -> None:
         md = _metadata(encryption_metadata)
+        self._lock = threading.RLock()
+        self._total: Optional[int] = None  # bytes_processed, kept once finished
         self._ptr = _new_handle(
             "wfc_media_decryptor",
             lambda out: _lib.wfc_media_decryptor_new(md, out),
@@ -566,31 +574,53 @@ class MediaDecryptor:
     def update(self, chunk: Bytes) -> bytes:
         """Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases."""
         data = _input(chunk, "chunk")
-        return _copy_out(
-            lambda o, c, n: _lib.wfc_media_decryptor_update(self._ptr, data.ptr, data.len, o, c, n),
-            _lib.wfc_media_decryptor_update_len(self._ptr, data.len),
-        )
+        with self._lock:
+            before = _lib.wfc_media_decryptor_bytes_processed(self._ptr)
+            try:
+                return _copy_out(
+                    lambda o, c, n: _lib.wfc_media_decryptor_update(self._ptr, data.ptr, data.len, o, c, n),
+                    _lib.wfc_media_decryptor_update_len(self._ptr, data.len),
+                )
+            except FlowCryptoError:
+                raise
+            except BaseException:
+                if _lib.wfc_media_decryptor_bytes_processed(self._ptr) != before:
+                    self._end()
+                raise
 
     def finish(self) -> bytes:
         """Runs every check; returns the last plaintext bytes, or raises FlowCryptoError."""
-        return _copy_out(
-            lambda o, c, n: _lib.wfc_media_decryptor_finish(self._ptr, o, c, n),
-            _lib.WFC_MEDIA_FINISH_MAX_LEN,
-        )
+        with self._lock:
+            if self._total is None:
+                self._total = int(_lib.wfc_media_decryptor_bytes_processed(self._ptr))
+            return _copy_out(
+                lambda o, c, n: _lib.wfc_media_decryptor_finish(self._ptr, o, c, n),
+                _lib.WFC_MEDIA_FINISH_MAX_LEN,
+            )
+
+    def _end(self) -> None:
+        self._total = int(_lib.wfc_media_decryptor_bytes_processed(self._ptr))
+        scratch = _ffi.new("uint8_t[]", _lib.WFC_MEDIA_FINISH_MAX_LEN)
+        _lib.wfc_media_decryptor_finish(self._ptr, scratch, _lib.WFC_MEDIA_FINISH_MAX_LEN, _ffi.new("size_t *"))
 
     @property
     def bytes_processed(self) -> int:
-        """How many bytes of the CDN file have been fed."""
-        return int(_lib.wfc_media_decryptor_bytes_processed(self._ptr))
+        """How many bytes of the CDN file have been fed (the total, also after finish())."""
+        with self._lock:
+            if self._total is not None:
+                return self._total
+            return int(_lib.wfc_media_decryptor_bytes_processed(self._ptr))
 
 
 class MediaVerifier:
-    """Verifies a media file chunk by chunk (file hash and MAC) without decrypting it."""
+    """Verifies a media file chunk by chunk (file hash and MAC) without decrypting it. Calls on
+    one verifier from several threads are serialized."""
 
-    __slots__ = ("_ptr",)
+    __slots__ = ("_ptr", "_lock")
 
     def __init__(self, encryption_metadata: Union[Mapping[str, Any], str, Bytes]) -> None:
         md = _metadata(encryption_metadata)
+        self._lock = threading.RLock()
         self._ptr = _new_handle(
             "wfc_media_verifier",
             lambda out: _lib.wfc_media_verifier_new(md, out),
@@ -599,10 +629,12 @@ class MediaVerifier:
 
     def update(self, chunk: Bytes) -> None:
         data = _input(chunk, "chunk")
-        _check(_lib.wfc_media_verifier_update(self._ptr, data.ptr, data.len))
+        with self._lock:
+            _check(_lib.wfc_media_verifier_update(self._ptr, data.ptr, data.len))
 
     def finish(self) -> None:
-        _check(_lib.wfc_media_verifier_finish(self._ptr))
+        with self._lock:
+            _check(_lib.wfc_media_verifier_finish(self._ptr))
 
 
 def verify_signature(body: Union[Bytes, str], header: Optional[str], app_secret: Union[str, Bytes]) -> bool:
