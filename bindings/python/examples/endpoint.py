@@ -196,12 +196,18 @@ class FlowRequest:
     data: Any
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def parse_flow_request(plaintext: str) -> FlowRequest:
     """A JSON object with a string ``action``; ``version``, ``screen`` and ``flow_token``
     strings when present (null counts as absent). The same rules as the core's FlowRequest."""
     try:
-        value = json.loads(plaintext)
-    except ValueError:
+        # NaN and Infinity are not JSON (serde_json refuses them); anyone holding the public key
+        # can send a payload nested 100 000 deep, which json.loads answers with RecursionError.
+        value = json.loads(plaintext, parse_constant=_not_json)
+    except (ValueError, RecursionError):
         raise Malformed from None
     if not isinstance(value, dict) or not isinstance(value.get("action"), str):
         raise Malformed
@@ -482,8 +488,8 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.app_secret is not None:
             try:
                 valid = verify_signature(body, signature_header(request), settings.app_secret)
-            except FlowCryptoError:
-                valid = False
+            except FlowCryptoError as error:  # not a bad signature: the server's configuration
+                raise Refusal.from_library(error) from None
             if not valid:
                 raise Refusal(432, "invalid_signature")
         # The RSA private operation takes about a millisecond and releases the GIL: run it on

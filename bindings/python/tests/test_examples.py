@@ -472,7 +472,8 @@ def test_tampered_and_undecryptable_requests_get_421(wa: WhatsAppSide, public_ke
     wa.expect_refused(wa.post(b"[1, 2]"), 421, "malformed")
     # Decrypts, but is no flow request.
     for plaintext in [b"hello", b"{}", b'{"action": 3}', b'["ping"]', b'{"action":"ping","screen":5}',
-                      b'{"action":"INIT","flow_token":{}}', b"\xff\xfe"]:
+                      b'{"action":"INIT","flow_token":{}}', b"\xff\xfe", b'{"action":"ping","a":NaN}',
+                      b"[" * 100_000 + b"]" * 100_000]:
         body, _ = seal(public_key, plaintext)
         wa.expect_refused(wa.post(body), 421, "malformed")
     # Still answering.
