@@ -262,6 +262,20 @@ def test_none_everywhere(key):
     assert wfc.verify_signature(b"x", None, "s") is False  # a missing header: 432, not a crash
 
 
+def test_the_pywa_media_adapter_refuses_a_broken_media_entry():
+    from wa_flows_crypto.pywa import flow_request_media_decryptor
+
+    with pytest.raises(TypeError):
+        flow_request_media_decryptor(None)
+    entry = {"cdn_url": "http://127.0.0.1:9/x", "media_id": "1", "file_name": "f",
+             "encryption_metadata": SIZE_1000["metadata"]}
+    for field in list(entry):
+        broken = {k: v for k, v in entry.items() if k != field}
+        with pytest.raises(wfc.FlowCryptoError) as info:
+            flow_request_media_decryptor(broken)
+        assert info.value.code == "malformed" and field in str(info.value)
+
+
 def test_bytes_processed_keeps_the_total_after_finish():
     d = wfc.MediaDecryptor(SIZE_1000["metadata"])
     d.update(CDN_1000[:100])

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-from . import FlowPrivateKey, decrypt_media_content, decrypt_request, encrypt_response
+from . import FlowPrivateKey, _error, _lib, decrypt_media_content, decrypt_request, encrypt_response
 
 __all__ = [
     "flow_request_decryptor",
@@ -79,6 +79,12 @@ def flow_request_media_decryptor(encrypted_media: Dict[str, Any], dl_session: An
     import httpx
     from pywa.utils import FlowRequestDecryptedMedia
 
+    if not isinstance(encrypted_media, Mapping):
+        raise TypeError(f"encrypted_media must be a dict, not {type(encrypted_media).__name__}")
+    for field in ("cdn_url", "media_id", "file_name", "encryption_metadata"):
+        if field not in encrypted_media:
+            # pywa raises KeyError here; a request's media entry missing a field is malformed.
+            raise _error(_lib.WFC_STATUS_MALFORMED, f"malformed input: the media entry has no {field!r}")
     if dl_session is not None:
         res = dl_session.get(encrypted_media["cdn_url"])
     else:
