@@ -306,8 +306,22 @@ def deep(n):
     return root
 
 
+class LyingFloat(float):
+    """A NaN or an infinity that says it equals nothing but is not unequal to itself."""
+
+    def __eq__(self, other):
+        return False
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = float.__hash__
+
+
 NOT_JSON = [
     {"a": float("nan")},
+    {"a": LyingFloat("nan")},
+    {"a": LyingFloat("-inf")},
     {"a": float("inf")},
     {"a": [float("-inf")]},
     {"a": {1, 2}},

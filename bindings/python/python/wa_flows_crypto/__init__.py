@@ -24,6 +24,7 @@ is released during the cryptography.
 from __future__ import annotations
 
 import json as _json
+import math as _math
 import threading
 from typing import Any, Dict, Mapping, Optional, Union
 
@@ -126,6 +127,8 @@ def _buffer_copy(value: Any, name: str) -> bytes:
     try:
         # C order, whatever the shape, strides or format: the raw bytes of the buffer.
         return view.tobytes()
+    except MemoryError:
+        raise
     except Exception as e:  # noqa: BLE001
         raise TypeError(f"{name} is a {type(value).__name__} whose memory cannot be read ({e})") from None
     finally:
@@ -222,12 +225,13 @@ def _json_text(value: Any, name: str, strict: bool) -> str:
             except ValueError:  # more digits than sys.get_int_max_str_digits() allows
                 raise TypeError(f"{name} holds an int too large to write as JSON text") from None
         elif isinstance(v, float):
-            if v != v or v in (float("inf"), float("-inf")):
-                if strict:
-                    raise TypeError(f"{name} holds {float.__repr__(v)}, which JSON cannot represent")
-                parts.append("NaN" if v != v else ("Infinity" if v > 0 else "-Infinity"))
-            else:
+            # math reads the float's own value; v != v would call a subclass's __ne__.
+            if _math.isfinite(v):
                 parts.append(float.__repr__(v))
+            elif strict:
+                raise TypeError(f"{name} holds {float.__repr__(v)}, which JSON cannot represent")
+            else:
+                parts.append({"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[float.__repr__(v)])
         elif isinstance(v, (dict, list, tuple)):
             if id(v) in on_path:
                 raise TypeError(f"{name} contains itself (a circular reference): it cannot be JSON")
