@@ -36,6 +36,17 @@ for vector in requests["vectors"]:
         put("request_body", body)
     put("request_mutated", bytes([len(body) % 2, 1, 0, 0, 5, 1, 0]) + body[:40])
 
+# encrypted_key_kdf: selector, salt length, salt, key-length flag, KDF parameters, IV, data.
+salt = bytes(range(16))
+for n_log, r, p in [(14, 8, 1), (1, 1, 1), (10, 8, 2)]:
+    put("encrypted_key_kdf", bytes([1 | 16, 16]) + salt + b"\0" + bytes([n_log])
+        + r.to_bytes(2, "big") + p.to_bytes(2, "big") + bytes(16) + bytes(64))
+for iterations in [1, 2048]:
+    put("encrypted_key_kdf", bytes([4 | 16, 16]) + salt + b"\0" + iterations.to_bytes(4, "big")
+        + bytes(16) + bytes(64))
+for regression in sorted((here / "regressions" / "encrypted_key_kdf").glob("*")):
+    put("encrypted_key_kdf", regression.read_bytes())
+
 for vector in json.loads((vectors / "responses.json").read_text())["vectors"]:
     put(
         "response_round_trip",

@@ -129,6 +129,105 @@ pub fn private_key(data: &[u8]) {
     }
 }
 
+/// Encrypted PKCS#8 keys whose KDF and cipher parameters come from the fuzzer: every
+/// parameter the KDF crates take on trust (scrypt's N, r and p, PBKDF2's iterations, the key
+/// length, the salt) is searched, not just the one that once panicked (scrypt N = 0).
+/// Parameters outside the documented caps must be refused before any derivation.
+pub fn encrypted_key_kdf(data: &[u8]) {
+    use der::Encode as _;
+    use pkcs8::pkcs5::pbes2::{self, Kdf, Pbkdf2Params, Pbkdf2Prf, Salt, ScryptParams};
+    use wa_flows_crypto::key::{MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_N_TIMES_R, MAX_SCRYPT_WORK};
+
+    let mut input = Input(data);
+    let selector = input.byte();
+    let salt_len = usize::from(input.byte() % 70);
+    let Ok(salt) = Salt::new(input.bytes(salt_len)) else {
+        return;
+    };
+    let key_length = (input.byte() & 1 == 1).then(|| input.u16() as u16);
+    let (kdf, within_caps) = if selector & 1 == 0 {
+        let iterations =
+            u32::from_be_bytes([input.byte(), input.byte(), input.byte(), input.byte()])
+                % (MAX_PBKDF2_ITERATIONS * 2);
+        let prf = match selector >> 1 & 3 {
+            0 => Pbkdf2Prf::HmacWithSha1,
+            1 => Pbkdf2Prf::HmacWithSha224,
+            2 => Pbkdf2Prf::HmacWithSha256,
+            _ => Pbkdf2Prf::HmacWithSha512,
+        };
+        let within = (1..=MAX_PBKDF2_ITERATIONS).contains(&iterations);
+        let params = Pbkdf2Params {
+            salt,
+            iteration_count: iterations,
+            key_length,
+            prf,
+        };
+        (Kdf::Pbkdf2(params), within)
+    } else {
+        // N is a power of two most of the time, so that the fuzzer reaches the derivation.
+        let n_byte = input.byte();
+        let n = if n_byte & 0x80 == 0 {
+            1u64.checked_shl(u32::from(n_byte % 64)).unwrap_or(0)
+        } else {
+            u64::from_be_bytes(core::array::from_fn(|_| input.byte()))
+        };
+        let r = input.u16() as u16 % 32;
+        let p = input.u16() as u16 % 512;
+        let n_times_r = n.saturating_mul(u64::from(r));
+        let within = n >= 2
+            && n.is_power_of_two()
+            && r > 0
+            && p > 0
+            && n_times_r <= MAX_SCRYPT_N_TIMES_R
+            && n_times_r.saturating_mul(u64::from(p)) <= MAX_SCRYPT_WORK;
+        let params = ScryptParams {
+            salt,
+            cost_parameter: n,
+            block_size: r,
+            parallelization: p,
+            key_length,
+        };
+        (Kdf::Scrypt(params), within)
+    };
+    let iv: [u8; 16] = core::array::from_fn(|_| input.byte());
+    let nonce: [u8; 12] = core::array::from_fn(|i| iv[i]);
+    let des_iv: [u8; 8] = core::array::from_fn(|i| iv[i]);
+    let encryption = match selector >> 3 & 7 {
+        0 => pbes2::EncryptionScheme::Aes128Cbc { iv },
+        1 => pbes2::EncryptionScheme::Aes192Cbc { iv },
+        2 | 3 => pbes2::EncryptionScheme::Aes256Cbc { iv },
+        4 => pbes2::EncryptionScheme::Aes128Gcm { nonce },
+        5 => pbes2::EncryptionScheme::Aes256Gcm { nonce },
+        _ => pbes2::EncryptionScheme::DesEde3Cbc { iv: des_iv },
+    };
+    let Ok(encrypted_data) = der::asn1::OctetString::new(input.rest().to_vec()) else {
+        return;
+    };
+    let info = pkcs8::EncryptedPrivateKeyInfoOwned {
+        encryption_algorithm: pbes2::Parameters { kdf, encryption }.into(),
+        encrypted_data,
+    };
+    let Ok(der) = info.to_der() else {
+        return;
+    };
+    match FlowPrivateKey::from_der(&der, Some(PASSPHRASE)) {
+        Ok(key) => assert!(within_caps && (2048..=8192).contains(&key.bits())),
+        Err(error) => {
+            assert_documented(&error);
+            assert_eq!(error.code(), "invalid_key");
+            if !within_caps {
+                assert!(
+                    matches!(
+                        error,
+                        Error::InvalidKey(wa_flows_crypto::KeyError::UnsupportedEncryption(_))
+                    ),
+                    "parameters outside the caps reached the KDF: {error:?}"
+                );
+            }
+        }
+    }
+}
+
 /// Raw bytes as a request body: never a success, always a request-level error.
 pub fn request_body(data: &[u8]) {
     match decrypt_request(key(), data) {
@@ -392,6 +491,7 @@ pub type Target = fn(&[u8]);
 /// Every target by name, for the regression replay.
 pub const TARGETS: &[(&str, Target)] = &[
     ("private_key", private_key),
+    ("encrypted_key_kdf", encrypted_key_kdf),
     ("request_body", request_body),
     ("request_mutated", request_mutated),
     ("response_round_trip", response_round_trip),

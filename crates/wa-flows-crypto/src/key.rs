@@ -29,16 +29,35 @@ pub const DEFAULT_KEY_BITS: usize = 2048;
 /// (OWASP's 2023 recommendation).
 const PBKDF2_ITERATIONS: u32 = 600_000;
 
-/// Upper bounds on the cost of decrypting a stored key (see `check_kdf_cost`). Under the
-/// fuzzer they are low, so that it explores parsing instead of waiting on key derivation.
+/// The most PBKDF2 iterations an encrypted PKCS#8 key may ask for: more than three times the
+/// 600,000 this crate writes (OWASP's 2023 figure for SHA-256), and a thousand times OpenSSL's
+/// default of 2048. The cap bounds the work a pasted key file can demand (about 1.5 s in
+/// WebAssembly).
 #[cfg(not(fuzzing))]
-const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+pub const MAX_PBKDF2_ITERATIONS: u32 = 2_000_000;
+/// Under the fuzzer the caps are low, so that it explores parsing instead of waiting on key
+/// derivation.
 #[cfg(fuzzing)]
-const MAX_PBKDF2_ITERATIONS: u32 = 4096;
+pub const MAX_PBKDF2_ITERATIONS: u32 = 4096;
+
+/// The largest scrypt `N · r` an encrypted key may ask for: scrypt holds `128 · N · r` bytes,
+/// so this caps its memory at 256 MiB, sixteen times OpenSSL's and Python's default
+/// (`N = 2^14`, `r = 8`).
 #[cfg(not(fuzzing))]
-const MAX_SCRYPT_MEMORY: u64 = 256 << 20;
+pub const MAX_SCRYPT_N_TIMES_R: u64 = 1 << 21;
+/// See the non-fuzzing value.
 #[cfg(fuzzing)]
-const MAX_SCRYPT_MEMORY: u64 = 1 << 20;
+pub const MAX_SCRYPT_N_TIMES_R: u64 = 1 << 13;
+
+/// The largest scrypt `N · r · p` an encrypted key may ask for. Memory alone is no bound on
+/// time: `p` repeats the whole derivation, and `N = 2^14, r = 8, p = 256` runs for seconds
+/// natively and most of a minute in WebAssembly. This allows thirty-two times OpenSSL's and
+/// Python's default (`p = 1`).
+#[cfg(not(fuzzing))]
+pub const MAX_SCRYPT_WORK: u64 = 1 << 22;
+/// See the non-fuzzing value.
+#[cfg(fuzzing)]
+pub const MAX_SCRYPT_WORK: u64 = 1 << 14;
 
 const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 
@@ -257,7 +276,7 @@ impl FlowPrivateKey {
     /// [`KeyError::UnsupportedSize`] for other sizes.
     pub fn generate_with_bits(bits: usize) -> Result<Self> {
         if !matches!(bits, 2048 | 3072 | 4096) {
-            return Err(KeyError::UnsupportedSize { bits }.into());
+            return Err(KeyError::UnsupportedGenerationSize { bits }.into());
         }
         #[cfg(feature = "aws-lc")]
         {
@@ -638,30 +657,62 @@ fn rsa_from_encrypted_pkcs8(
     rsa_from_private_key_info(&inner)
 }
 
-/// Refuses key-derivation parameters that would take minutes or gigabytes: a key file is
-/// configuration, but it may come from a dashboard anyone can paste into.
+/// Refuses key-derivation parameters that are invalid or would take minutes or gigabytes: a
+/// key file is configuration, but it may come from a dashboard anyone can paste into. The
+/// parameters are checked here, before any KDF runs, because the KDF crates assume valid ones
+/// (scrypt with `N = 0` panics inside `pkcs5`).
 fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme) -> Result<(), KeyError> {
     let Some(params) = scheme.pbes2() else {
         return Ok(());
     };
-    if let Some(pbkdf2) = params.kdf.pbkdf2()
-        && pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS
-    {
-        return Err(KeyError::UnsupportedEncryption(
-            "PBKDF2 with more than 10 million iterations",
-        ));
+    if let Some(pbkdf2) = params.kdf.pbkdf2() {
+        check_pbkdf2(pbkdf2.iteration_count)?;
     }
     if let Some(scrypt) = params.kdf.scrypt() {
-        // scrypt needs 128 * r * N bytes (and p times the work).
-        let memory = 128u64
-            .saturating_mul(u64::from(scrypt.block_size))
-            .saturating_mul(scrypt.cost_parameter);
-        let work = memory.saturating_mul(u64::from(scrypt.parallelization));
-        if memory > MAX_SCRYPT_MEMORY || work > 16 * MAX_SCRYPT_MEMORY {
-            return Err(KeyError::UnsupportedEncryption(
-                "scrypt parameters needing more than 256 MiB",
-            ));
-        }
+        check_scrypt(
+            scrypt.cost_parameter,
+            scrypt.block_size,
+            scrypt.parallelization,
+        )?;
+    }
+    Ok(())
+}
+
+fn check_pbkdf2(iterations: u32) -> Result<(), KeyError> {
+    if iterations == 0 {
+        return Err(KeyError::UnsupportedEncryption(
+            "PBKDF2 with zero iterations (RFC 8018 requires at least one)",
+        ));
+    }
+    if iterations > MAX_PBKDF2_ITERATIONS {
+        return Err(KeyError::UnsupportedEncryption(
+            "PBKDF2 with more than 2 million iterations",
+        ));
+    }
+    Ok(())
+}
+
+fn check_scrypt(n: u64, r: u16, p: u16) -> Result<(), KeyError> {
+    if n < 2 || !n.is_power_of_two() {
+        return Err(KeyError::UnsupportedEncryption(
+            "scrypt with a cost N that is not a power of two of at least 2",
+        ));
+    }
+    if r == 0 || p == 0 {
+        return Err(KeyError::UnsupportedEncryption(
+            "scrypt with a block size r or parallelization p of zero",
+        ));
+    }
+    let n_times_r = n.saturating_mul(u64::from(r));
+    if n_times_r > MAX_SCRYPT_N_TIMES_R {
+        return Err(KeyError::UnsupportedEncryption(
+            "scrypt parameters needing more than 256 MiB (N * r over 2^21)",
+        ));
+    }
+    if n_times_r.saturating_mul(u64::from(p)) > MAX_SCRYPT_WORK {
+        return Err(KeyError::UnsupportedEncryption(
+            "scrypt parameters asking for too much work (N * r * p over 2^22)",
+        ));
     }
     Ok(())
 }
@@ -710,5 +761,101 @@ mod tests {
         assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
         assert_eq!(modulus_bits(&[0, 0]), 0);
         assert_eq!(modulus_bits(&[]), 0);
+    }
+
+    use pkcs8::pkcs5::pbes2::{self, Kdf, Pbkdf2Params, Pbkdf2Prf, Salt, ScryptParams};
+
+    /// An `ENCRYPTED PRIVATE KEY` whose KDF parameters are `kdf`; its ciphertext is junk,
+    /// which is enough: the parameters must be refused before anything is derived.
+    fn encrypted_key_with(kdf: Kdf) -> Vec<u8> {
+        use der::Encode as _;
+        let scheme = pbes2::Parameters {
+            kdf,
+            encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: [7; 16] },
+        };
+        pkcs8::EncryptedPrivateKeyInfoOwned {
+            encryption_algorithm: scheme.into(),
+            encrypted_data: der::asn1::OctetString::new(vec![0u8; 32]).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    fn scrypt(n: u64, r: u16, p: u16) -> Kdf {
+        Kdf::Scrypt(ScryptParams {
+            salt: Salt::new([1u8; 16]).unwrap(),
+            cost_parameter: n,
+            block_size: r,
+            parallelization: p,
+            key_length: None,
+        })
+    }
+
+    fn pbkdf2(iterations: u32) -> Kdf {
+        Kdf::Pbkdf2(Pbkdf2Params {
+            salt: Salt::new([1u8; 16]).unwrap(),
+            iteration_count: iterations,
+            key_length: None,
+            prf: Pbkdf2Prf::HmacWithSha256,
+        })
+    }
+
+    fn refusal(kdf: Kdf) -> Option<KeyError> {
+        match FlowPrivateKey::from_der(&encrypted_key_with(kdf), Some(b"passphrase")) {
+            Err(Error::InvalidKey(problem)) => Some(problem),
+            Err(other) => panic!("expected invalid_key, got {other:?}"),
+            Ok(_) => None,
+        }
+    }
+
+    #[test]
+    fn invalid_scrypt_parameters_are_refused_before_the_kdf_runs() {
+        // N = 0 used to panic inside pkcs5; N = 2^14, r = 8, p = 256 used to run for seconds.
+        for (n, r, p) in [
+            (0, 8, 1),
+            (1, 8, 1),
+            (3, 8, 1),
+            (1 << 14, 0, 1),
+            (1 << 14, 8, 0),
+            (1 << 14, 8, 256),
+            (1 << 20, 8, 1),
+            (u64::MAX, u16::MAX, u16::MAX),
+            (1 << 63, 1, 1),
+        ] {
+            assert!(
+                matches!(
+                    refusal(scrypt(n, r, p)),
+                    Some(KeyError::UnsupportedEncryption(_))
+                ),
+                "N={n} r={r} p={p}"
+            );
+        }
+    }
+
+    #[test]
+    fn reasonable_scrypt_parameters_reach_the_passphrase_check() {
+        // OpenSSL's and Python's default, and the most the caps allow: the junk ciphertext
+        // then fails as a wrong passphrase, which proves the KDF ran.
+        for (n, r, p) in [(1 << 14, 8, 1), (1 << 14, 8, 2), (2, 1, 1)] {
+            assert_eq!(
+                refusal(scrypt(n, r, p)),
+                Some(KeyError::WrongPassphrase),
+                "N={n} r={r} p={p}"
+            );
+        }
+    }
+
+    #[test]
+    fn pbkdf2_iterations_are_bounded_both_ways() {
+        for iterations in [0, MAX_PBKDF2_ITERATIONS + 1, u32::MAX] {
+            assert!(
+                matches!(
+                    refusal(pbkdf2(iterations)),
+                    Some(KeyError::UnsupportedEncryption(_))
+                ),
+                "{iterations}"
+            );
+        }
+        assert_eq!(refusal(pbkdf2(2048)), Some(KeyError::WrongPassphrase));
     }
 }

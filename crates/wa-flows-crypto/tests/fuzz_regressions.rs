@@ -17,6 +17,12 @@ use std::path::Path;
 #[test]
 fn every_regression_input_passes_its_target() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    // A missing folder would make this test pass while replaying nothing.
+    assert!(
+        root.join("README.md").is_file(),
+        "{} is missing: the regression corpus must be checked in",
+        root.display()
+    );
     let mut replayed = 0;
     for (name, target) in harness::TARGETS {
         let Ok(entries) = std::fs::read_dir(root.join(name)) else {
@@ -30,6 +36,7 @@ fn every_regression_input_passes_its_target() {
             replayed += 1;
         }
     }
+    assert!(replayed > 0, "no regression input was replayed");
     println!("replayed {replayed} regression inputs");
 }
 

@@ -216,10 +216,24 @@ fn small_keys_are_refused_with_their_size() {
         Err(Error::InvalidKey(KeyError::UnsupportedSize { bits })) => assert_eq!(bits, 1024),
         other => panic!("expected UnsupportedSize, got {other:?}"),
     }
-    assert!(matches!(
-        FlowPrivateKey::generate_with_bits(1024),
-        Err(Error::InvalidKey(KeyError::UnsupportedSize { bits: 1024 }))
-    ));
+}
+
+#[test]
+fn generating_an_unsupported_size_says_which_sizes_can_be_generated() {
+    for bits in [0, 1024, 2047, 2049, 8192, usize::MAX] {
+        let error = FlowPrivateKey::generate_with_bits(bits).unwrap_err();
+        assert_eq!(
+            error,
+            Error::InvalidKey(KeyError::UnsupportedGenerationSize { bits })
+        );
+        let message = error.to_string();
+        // 8192 bits loads but cannot be generated: the message must not claim it is accepted.
+        assert!(
+            message.contains("2048") && message.contains("4096"),
+            "{message}"
+        );
+        assert!(!message.contains("8192 bits are accepted"), "{message}");
+    }
 }
 
 #[test]
