@@ -127,6 +127,16 @@ enum wfc_status
    */
   WFC_STATUS_PLAINTEXT_HASH_MISMATCH = 9,
   /**
+   * `invalid_configuration`: the call is configured unsafely or cannot work (an empty app
+   * secret, an empty list of secrets or keys). HTTP 500.
+   */
+  WFC_STATUS_INVALID_CONFIGURATION = 10,
+  /**
+   * `invalid_flow_token_signature`: data API 4.0, the request's `flow_token_signature` is
+   * present but does not hold. HTTP 427.
+   */
+  WFC_STATUS_INVALID_FLOW_TOKEN_SIGNATURE = 11,
+  /**
    * `null_parameter`: a required pointer was NULL (or an input pointer was NULL with a
    * non-zero length). The message names the parameter.
    */
@@ -753,7 +763,8 @@ wfc_status wfc_decrypt_payload(const struct wfc_encrypted_request *request,
  * in either case; surrounding whitespace ignored.
  *
  * Returns `WFC_STATUS_OK` if it matches, `WFC_STATUS_INVALID_SIGNATURE` (HTTP 432) if the
- * header is missing, empty, malformed or does not match.
+ * header is missing, empty, malformed or does not match, and `WFC_STATUS_INVALID_CONFIGURATION`
+ * (HTTP 500) for an empty app secret, which anyone could sign with.
  *
  * # Safety
  * Every pointer follows the conventions at the top of this header.

@@ -28,6 +28,8 @@ static void test_statuses(void) {
       {WFC_STATUS_HMAC_MISMATCH, "hmac_mismatch", 0},
       {WFC_STATUS_PADDING, "padding", 0},
       {WFC_STATUS_PLAINTEXT_HASH_MISMATCH, "plaintext_hash_mismatch", 0},
+      {WFC_STATUS_INVALID_CONFIGURATION, "invalid_configuration", 500},
+      {WFC_STATUS_INVALID_FLOW_TOKEN_SIGNATURE, "invalid_flow_token_signature", 427},
       {WFC_STATUS_NULL_PARAMETER, "null_parameter", 500},
       {WFC_STATUS_BUFFER_TOO_SMALL, "buffer_too_small", 0},
       {WFC_STATUS_PANIC, "panic", 500},
@@ -70,8 +72,18 @@ static void test_nulls_and_frees(void) {
                WFC_STATUS_NULL_PARAMETER, "decrypt_request NULLs");
   CHECK_STATUS(wfc_encrypt_response(NULL, NULL, 0, buf, sizeof buf, &len),
                WFC_STATUS_NULL_PARAMETER, "encrypt_response key NULL");
-  CHECK_STATUS(wfc_verify_signature(NULL, 0, NULL, 0, NULL, 0), WFC_STATUS_INVALID_SIGNATURE,
-               "empty inputs are allowed as NULL with length 0");
+  CHECK_STATUS(wfc_verify_signature(NULL, 0, NULL, 0, (const uint8_t *)"s", 1),
+               WFC_STATUS_INVALID_SIGNATURE, "empty inputs are allowed as NULL with length 0");
+  /* An empty app secret is a configuration error, even with its own valid signature. */
+  {
+    uint8_t header[WFC_SIGNATURE_HEADER_LEN];
+    size_t header_len = 0;
+    CHECK_STATUS(wfc_sign((const uint8_t *)"{}", 2, NULL, 0, header, sizeof header, &header_len),
+                 WFC_STATUS_OK, "sign with an empty secret");
+    CHECK_STATUS(wfc_verify_signature((const uint8_t *)"{}", 2, header, header_len, NULL, 0),
+                 WFC_STATUS_INVALID_CONFIGURATION, "empty app secret refused");
+    CHECK(wfc_status_http_status(WFC_STATUS_INVALID_CONFIGURATION) == 500, "500");
+  }
   CHECK_STATUS(wfc_sign(NULL, 0, NULL, 0, buf, sizeof buf, NULL), WFC_STATUS_NULL_PARAMETER,
                "out_len NULL");
   CHECK_STATUS(wfc_sign(NULL, 0, NULL, 0, NULL, 5, &len), WFC_STATUS_NULL_PARAMETER,

@@ -11,7 +11,8 @@ pub const WFC_SIGNATURE_HEADER_LEN: usize = 71;
 /// in either case; surrounding whitespace ignored.
 ///
 /// Returns `WFC_STATUS_OK` if it matches, `WFC_STATUS_INVALID_SIGNATURE` (HTTP 432) if the
-/// header is missing, empty, malformed or does not match.
+/// header is missing, empty, malformed or does not match, and `WFC_STATUS_INVALID_CONFIGURATION`
+/// (HTTP 500) for an empty app secret, which anyone could sign with.
 ///
 /// # Safety
 /// Every pointer follows the conventions at the top of this header.

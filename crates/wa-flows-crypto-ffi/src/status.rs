@@ -37,6 +37,12 @@ pub enum wfc_status {
     Padding = 8,
     /// `plaintext_hash_mismatch`: media, the decrypted file's SHA-256 is not `plaintext_hash`.
     PlaintextHashMismatch = 9,
+    /// `invalid_configuration`: the call is configured unsafely or cannot work (an empty app
+    /// secret, an empty list of secrets or keys). HTTP 500.
+    InvalidConfiguration = 10,
+    /// `invalid_flow_token_signature`: data API 4.0, the request's `flow_token_signature` is
+    /// present but does not hold. HTTP 427.
+    InvalidFlowTokenSignature = 11,
     /// `null_parameter`: a required pointer was NULL (or an input pointer was NULL with a
     /// non-zero length). The message names the parameter.
     NullParameter = 100,
@@ -48,7 +54,7 @@ pub enum wfc_status {
 }
 
 impl wfc_status {
-    pub(crate) const ALL: [wfc_status; 13] = [
+    pub(crate) const ALL: [wfc_status; 15] = [
         wfc_status::Ok,
         wfc_status::Malformed,
         wfc_status::KeyUnwrap,
@@ -59,6 +65,8 @@ impl wfc_status {
         wfc_status::HmacMismatch,
         wfc_status::Padding,
         wfc_status::PlaintextHashMismatch,
+        wfc_status::InvalidConfiguration,
+        wfc_status::InvalidFlowTokenSignature,
         wfc_status::NullParameter,
         wfc_status::BufferTooSmall,
         wfc_status::Panic,
@@ -76,6 +84,8 @@ impl wfc_status {
             ErrorKind::HmacMismatch => wfc_status::HmacMismatch,
             ErrorKind::Padding => wfc_status::Padding,
             ErrorKind::PlaintextHashMismatch => wfc_status::PlaintextHashMismatch,
+            ErrorKind::InvalidConfiguration => wfc_status::InvalidConfiguration,
+            ErrorKind::InvalidFlowTokenSignature => wfc_status::InvalidFlowTokenSignature,
             // A kind added to the core without a status here: the test
             // `every_core_kind_has_its_own_status` fails until one is added.
             _ => wfc_status::Malformed,
@@ -101,6 +111,8 @@ impl wfc_status {
             wfc_status::HmacMismatch => c"hmac_mismatch",
             wfc_status::Padding => c"padding",
             wfc_status::PlaintextHashMismatch => c"plaintext_hash_mismatch",
+            wfc_status::InvalidConfiguration => c"invalid_configuration",
+            wfc_status::InvalidFlowTokenSignature => c"invalid_flow_token_signature",
             wfc_status::NullParameter => c"null_parameter",
             wfc_status::BufferTooSmall => c"buffer_too_small",
             wfc_status::Panic => c"panic",

@@ -10,6 +10,12 @@ use crate::response::ResponseKey;
 mod media;
 pub use self::media::{SealedMedia, seal_media, seal_media_with};
 
+/// A `flow_token_signature` as Flows makes it for data API 4.0: an HS256 JWT whose payload is
+/// `{"flow_token": …}`, plus `exp` when given (Unix seconds).
+pub fn sign_flow_token(flow_token: &str, app_secret: &[u8], exp: Option<i64>) -> String {
+    crate::signature::sign_flow_token(flow_token, app_secret, exp)
+}
+
 /// What the client keeps after sending a request: the key that opens the answer.
 #[derive(Clone, Debug)]
 pub struct ClientSession {

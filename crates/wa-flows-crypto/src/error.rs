@@ -26,6 +26,8 @@ pub enum Error {
     InvalidKey(KeyError),
     /// The `X-Hub-Signature-256` header does not authenticate the body.
     InvalidSignature(SignatureError),
+    /// Data API 4.0: the request's `flow_token_signature` is present but does not hold.
+    InvalidFlowTokenSignature(FlowTokenError),
     /// Media: the SHA-256 of the CDN file is not the `encrypted_hash` of the metadata.
     EncryptedHashMismatch,
     /// Media: the 10-byte HMAC-SHA256 at the end of the CDN file does not authenticate it.
@@ -34,6 +36,9 @@ pub enum Error {
     Padding,
     /// Media: the SHA-256 of the decrypted file is not the `plaintext_hash` of the metadata.
     PlaintextHashMismatch,
+    /// The endpoint is configured in a way that would open it to forgery or cannot work: an
+    /// empty app secret, an empty list of secrets or keys. A server problem, answered 500.
+    InvalidConfiguration(&'static str),
 }
 
 /// Why a private key was refused.
@@ -50,9 +55,16 @@ pub enum KeyError {
     PublicKeyGiven,
     /// The key is not an RSA key; the text names what it is.
     NotRsa(&'static str),
-    /// The RSA modulus is smaller than 2048 bits (or larger than this crate supports).
+    /// The RSA modulus of a key given to load is under 2048 or over 8192 bits.
     UnsupportedSize {
         /// The size of the key that was given, in bits.
+        bits: usize,
+    },
+    /// A key of this size cannot be generated: [`crate::FlowPrivateKey::generate_with_bits`]
+    /// makes 2048-, 3072- or 4096-bit keys. Bindings report any unrepresentable or negative
+    /// size as this too, with `bits` saturated.
+    UnsupportedGenerationSize {
+        /// The size that was asked for, in bits.
         bits: usize,
     },
     /// The key is encrypted with a scheme this crate does not read; the text names it.
@@ -73,6 +85,29 @@ pub enum SignatureError {
     Mismatch,
 }
 
+/// Why a `flow_token_signature` was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlowTokenError {
+    /// Not a compact JWS of canonical base64url JSON objects, or a field of the wrong type;
+    /// the text says which.
+    Malformed(&'static str),
+    /// The header's `alg` is missing or not exactly `HS256`.
+    Algorithm,
+    /// The header has `crit`: an extension this verifier does not implement.
+    Critical,
+    /// The HMAC does not verify with any of the app secrets.
+    Mismatch,
+    /// The signed `flow_token` is missing, not a string, or not the request's.
+    TokenMismatch,
+    /// `exp` has passed (beyond the 60 s leeway).
+    Expired,
+    /// `nbf` is still ahead (beyond the 60 s leeway).
+    NotYetValid,
+    /// Over 16 KiB.
+    TooLarge,
+}
+
 /// The stable classification of an [`Error`]: one per code string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -87,6 +122,8 @@ pub enum ErrorKind {
     InvalidKey,
     /// `invalid_signature`
     InvalidSignature,
+    /// `invalid_flow_token_signature`
+    InvalidFlowTokenSignature,
     /// `encrypted_hash_mismatch`
     EncryptedHashMismatch,
     /// `hmac_mismatch`
@@ -95,20 +132,24 @@ pub enum ErrorKind {
     Padding,
     /// `plaintext_hash_mismatch`
     PlaintextHashMismatch,
+    /// `invalid_configuration`
+    InvalidConfiguration,
 }
 
 impl ErrorKind {
     /// Every kind, in the order of their codes' documentation.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::Malformed,
         ErrorKind::KeyUnwrap,
         ErrorKind::PayloadAuth,
         ErrorKind::InvalidKey,
         ErrorKind::InvalidSignature,
+        ErrorKind::InvalidFlowTokenSignature,
         ErrorKind::EncryptedHashMismatch,
         ErrorKind::HmacMismatch,
         ErrorKind::Padding,
         ErrorKind::PlaintextHashMismatch,
+        ErrorKind::InvalidConfiguration,
     ];
 
     /// The stable code string, the same in every language binding.
@@ -119,10 +160,12 @@ impl ErrorKind {
             ErrorKind::PayloadAuth => "payload_auth",
             ErrorKind::InvalidKey => "invalid_key",
             ErrorKind::InvalidSignature => "invalid_signature",
+            ErrorKind::InvalidFlowTokenSignature => "invalid_flow_token_signature",
             ErrorKind::EncryptedHashMismatch => "encrypted_hash_mismatch",
             ErrorKind::HmacMismatch => "hmac_mismatch",
             ErrorKind::Padding => "padding",
             ErrorKind::PlaintextHashMismatch => "plaintext_hash_mismatch",
+            ErrorKind::InvalidConfiguration => "invalid_configuration",
         }
     }
 
@@ -131,7 +174,10 @@ impl ErrorKind {
     /// - 421 for anything that stops decryption of a request: WhatsApp then re-fetches the
     ///   business public key and retries, which is what heals a rotated key;
     /// - 432 for a bad request signature;
-    /// - 500 for an unusable private key: a server misconfiguration, never the client's fault.
+    /// - 427 for a bad `flow_token_signature` (data API 4.0): the flow token is not to be
+    ///   trusted, and WhatsApp shows the user that the flow has expired;
+    /// - 500 for an unusable private key or an unsafe configuration (an empty app secret): a
+    ///   server misconfiguration, never the client's fault.
     ///
     /// Media errors are not request-level (`None`): the request itself decrypted, so answer
     /// it, typically with an error screen.
@@ -139,7 +185,8 @@ impl ErrorKind {
         match self {
             ErrorKind::Malformed | ErrorKind::KeyUnwrap | ErrorKind::PayloadAuth => Some(421),
             ErrorKind::InvalidSignature => Some(432),
-            ErrorKind::InvalidKey => Some(500),
+            ErrorKind::InvalidFlowTokenSignature => Some(427),
+            ErrorKind::InvalidKey | ErrorKind::InvalidConfiguration => Some(500),
             ErrorKind::EncryptedHashMismatch
             | ErrorKind::HmacMismatch
             | ErrorKind::Padding
@@ -168,10 +215,12 @@ impl Error {
             Error::PayloadAuth => ErrorKind::PayloadAuth,
             Error::InvalidKey(_) => ErrorKind::InvalidKey,
             Error::InvalidSignature(_) => ErrorKind::InvalidSignature,
+            Error::InvalidFlowTokenSignature(_) => ErrorKind::InvalidFlowTokenSignature,
             Error::EncryptedHashMismatch => ErrorKind::EncryptedHashMismatch,
             Error::HmacMismatch => ErrorKind::HmacMismatch,
             Error::Padding => ErrorKind::Padding,
             Error::PlaintextHashMismatch => ErrorKind::PlaintextHashMismatch,
+            Error::InvalidConfiguration(_) => ErrorKind::InvalidConfiguration,
         }
     }
 
@@ -212,6 +261,9 @@ impl fmt::Display for Error {
             ),
             Error::InvalidKey(problem) => write!(f, "invalid private key: {problem}"),
             Error::InvalidSignature(problem) => write!(f, "invalid request signature: {problem}"),
+            Error::InvalidFlowTokenSignature(problem) => {
+                write!(f, "invalid flow_token_signature: {problem}")
+            }
             Error::EncryptedHashMismatch => f.write_str(
                 "the media file's SHA-256 is not its encrypted_hash: the download is incomplete \
                  or belongs to other metadata",
@@ -228,6 +280,7 @@ impl fmt::Display for Error {
                 "the decrypted media's SHA-256 is not its plaintext_hash: the encryption_key is \
                  not the file's own",
             ),
+            Error::InvalidConfiguration(what) => write!(f, "invalid configuration: {what}"),
         }
     }
 }
@@ -256,8 +309,13 @@ impl fmt::Display for KeyError {
             ),
             KeyError::UnsupportedSize { bits } => write!(
                 f,
-                "this is a {bits}-bit RSA key; WhatsApp Flows expects 2048 bits (keys from 2048 \
-                 to 8192 bits are accepted): openssl genrsa -out private.pem 2048"
+                "this is a {bits}-bit RSA key, outside the 2048 to 8192 bits this library \
+                 loads; WhatsApp Flows expects 2048 bits: openssl genrsa -out private.pem 2048"
+            ),
+            KeyError::UnsupportedGenerationSize { bits } => write!(
+                f,
+                "cannot generate a {bits}-bit RSA key; generate 2048 bits (what WhatsApp Flows \
+                 expects), 3072 or 4096 bits"
             ),
             KeyError::UnsupportedEncryption(what) => write!(
                 f,
@@ -284,13 +342,40 @@ impl fmt::Display for SignatureError {
     }
 }
 
+impl fmt::Display for FlowTokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlowTokenError::Malformed(what) => f.write_str(what),
+            FlowTokenError::Algorithm => f.write_str("the JWT's alg is not HS256"),
+            FlowTokenError::Critical => f.write_str("the JWT header has crit, which is refused"),
+            FlowTokenError::Mismatch => f.write_str(
+                "the JWT's HMAC does not verify with the app secret (or any of them, when \
+                 rotating)",
+            ),
+            FlowTokenError::TokenMismatch => {
+                f.write_str("the signed flow_token is not this request's flow_token")
+            }
+            FlowTokenError::Expired => f.write_str("the JWT has expired (exp)"),
+            FlowTokenError::NotYetValid => f.write_str("the JWT is not valid yet (nbf)"),
+            FlowTokenError::TooLarge => f.write_str("the JWT is over 16 KiB"),
+        }
+    }
+}
+
 impl std::error::Error for Error {}
+impl std::error::Error for FlowTokenError {}
 impl std::error::Error for KeyError {}
 impl std::error::Error for SignatureError {}
 
 impl From<KeyError> for Error {
     fn from(problem: KeyError) -> Self {
         Error::InvalidKey(problem)
+    }
+}
+
+impl From<FlowTokenError> for Error {
+    fn from(problem: FlowTokenError) -> Self {
+        Error::InvalidFlowTokenSignature(problem)
     }
 }
 

@@ -54,11 +54,12 @@ impl Action {
     }
 }
 
-/// An error that WhatsApp reports about the endpoint's previous answer.
+/// An error that WhatsApp reports about the endpoint's previous answer: `data` carries
+/// `error`, `error_key`, or both.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorNotification {
-    /// `data.error`, e.g. `INVALID_SCREEN_TRANSITION`.
-    pub error: String,
+    /// `data.error`, e.g. `INVALID_SCREEN_TRANSITION`, when present.
+    pub error: Option<String>,
     /// `data.error_message`, when present.
     pub error_message: Option<String>,
     /// `data.error_key`, when present.
@@ -91,6 +92,9 @@ pub struct FlowRequest {
     pub data: Value,
     /// The token the business issued when it sent the flow.
     pub flow_token: Option<String>,
+    /// Data API 4.0: the `flow_token_signature` field as sent, of any JSON type (`None` when
+    /// absent). Check it with [`FlowRequest::verify_flow_token_signature`].
+    pub flow_token_signature: Option<Value>,
 }
 
 impl FlowRequest {
@@ -129,12 +133,14 @@ impl FlowRequest {
         let screen = text("screen", "`screen` is not a string")?;
         let flow_token = text("flow_token", "`flow_token` is not a string")?;
         let data = object.remove("data").unwrap_or(Value::Null);
+        let flow_token_signature = object.remove("flow_token_signature");
         Ok(Self {
             version,
             action,
             screen,
             data,
             flow_token,
+            flow_token_signature,
         })
     }
 
@@ -143,20 +149,24 @@ impl FlowRequest {
         self.action == Action::Ping
     }
 
-    /// The error WhatsApp reports, if this request is an error notification (`data.error`).
-    /// Answer it with [`ERROR_ACKNOWLEDGEMENT`].
+    /// The error WhatsApp reports, if this request is an error notification: its `data`
+    /// holds a string `error` or `error_key` (some clients send only the key). Answer it with
+    /// [`ERROR_ACKNOWLEDGEMENT`].
     pub fn error_notification(&self) -> Option<ErrorNotification> {
-        let error = self.data.get("error")?.as_str()?.to_owned();
         let text = |name: &str| {
             self.data
                 .get(name)
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };
+        let (error, error_key) = (text("error"), text("error_key"));
+        if error.is_none() && error_key.is_none() {
+            return None;
+        }
         Some(ErrorNotification {
             error,
             error_message: text("error_message"),
-            error_key: text("error_key"),
+            error_key,
         })
     }
 
@@ -195,12 +205,32 @@ mod tests {
         )
         .unwrap();
         let notification = request.error_notification().unwrap();
-        assert_eq!(notification.error, "INVALID_SCREEN_TRANSITION");
+        assert_eq!(
+            notification.error.as_deref(),
+            Some("INVALID_SCREEN_TRANSITION")
+        );
         assert_eq!(
             notification.error_message.as_deref(),
             Some("screen X not found")
         );
         assert_eq!(notification.error_key, None);
+        let only_key = FlowRequest::from_json(
+            r#"{"action":"data_exchange","data":{"error_key":"flow.error.timeout"}}"#,
+        )
+        .unwrap()
+        .error_notification()
+        .unwrap();
+        assert_eq!(only_key.error, None);
+        assert_eq!(only_key.error_key.as_deref(), Some("flow.error.timeout"));
+        for data in [r#"{"error":1}"#, r#"{"x":"y"}"#, "null", "[]"] {
+            let text = format!(r#"{{"action":"data_exchange","data":{data}}}"#);
+            assert!(
+                !FlowRequest::from_json(&text)
+                    .unwrap()
+                    .is_error_notification(),
+                "{data}"
+            );
+        }
         let ping = FlowRequest::from_json(r#"{"action":"ping"}"#).unwrap();
         assert!(ping.is_ping() && !ping.is_error_notification());
     }

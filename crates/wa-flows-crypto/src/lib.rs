@@ -11,7 +11,7 @@ pub mod request;
 pub mod response;
 pub mod signature;
 
-pub use error::{Error, ErrorKind, KeyError, Result, SignatureError};
+pub use error::{Error, ErrorKind, FlowTokenError, KeyError, Result, SignatureError};
 pub use flow::{Action, FlowRequest};
 pub use key::{FlowPrivateKey, FlowPublicKey, RsaEngine};
 pub use media::{
@@ -23,4 +23,6 @@ pub use request::{
     decrypt_request, unwrap_aes_key,
 };
 pub use response::{ResponseKey, encrypt_response};
-pub use signature::{sign, verify_signature};
+pub use signature::{
+    FlowTokenSignature, sign, verify_flow_token_signature, verify_signature, verify_signature_any,
+};

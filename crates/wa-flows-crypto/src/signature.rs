@@ -2,11 +2,23 @@
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
+use subtle::{Choice, ConditionallySelectable as _, ConstantTimeEq as _};
 
 use crate::encoding::{decode_hex, encode_hex};
-use crate::error::{Result, SignatureError};
+use crate::error::{Error, Result, SignatureError};
+
+mod flow_token;
+pub(crate) use self::flow_token::sign as sign_flow_token;
+pub use self::flow_token::{
+    CLOCK_LEEWAY_SECONDS, FlowTokenSignature, MAX_FLOW_TOKEN_SIGNATURE_LEN,
+    verify_flow_token_signature,
+};
 
 const PREFIX: &str = "sha256=";
+
+/// Why an empty app secret is refused, shared by every verifier that takes one.
+pub(crate) const EMPTY_APP_SECRET: &str =
+    "the app secret is empty; set it to the Meta app secret (App settings > Basic)";
 
 /// Verifies an `X-Hub-Signature-256` header against the raw request body.
 ///
@@ -26,9 +38,37 @@ const PREFIX: &str = "sha256=";
 /// ```
 ///
 /// # Errors
-/// [`crate::Error::InvalidSignature`]: missing or empty header, a header that is not
-/// `sha256=` and 64 hex digits, or a mismatch. All answer HTTP 432.
+/// - [`crate::Error::InvalidConfiguration`] (HTTP 500) for an empty `app_secret`: anyone can
+///   compute that HMAC, so a deployment whose secret variable is set but empty would accept
+///   forged requests.
+/// - [`crate::Error::InvalidSignature`]: missing or empty header, a header that is not
+///   `sha256=` and 64 hex digits, or a mismatch. All answer HTTP 432.
 pub fn verify_signature(raw_body: &[u8], header_value: &str, app_secret: &[u8]) -> Result<()> {
+    verify_signature_any(raw_body, header_value, &[app_secret]).map(|_| ())
+}
+
+/// As [`verify_signature`], accepting any of several app secrets, for rotation: after the app
+/// secret is reset, Meta signs with the new one while requests signed with the old may still
+/// arrive. Returns the index of the secret that matched, so an operator can tell when the old
+/// one is no longer used. Every secret is compared, in constant time, whichever matches.
+///
+/// ```
+/// use wa_flows_crypto::{sign, verify_signature_any};
+///
+/// let body = b"{}";
+/// let secrets: [&[u8]; 2] = [b"new secret", b"old secret"];
+/// assert_eq!(verify_signature_any(body, &sign(body, b"old secret"), &secrets)?, 1);
+/// # Ok::<(), wa_flows_crypto::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`verify_signature`]; also [`crate::Error::InvalidConfiguration`] for an empty list.
+pub fn verify_signature_any(
+    raw_body: &[u8],
+    header_value: &str,
+    app_secrets: &[&[u8]],
+) -> Result<usize> {
+    check_secrets(app_secrets)?;
     let header = header_value.trim();
     if header.is_empty() {
         return Err(SignatureError::Missing.into());
@@ -39,9 +79,33 @@ pub fn verify_signature(raw_body: &[u8], header_value: &str, app_secret: &[u8]) 
         .and_then(|_| header.get(PREFIX.len()..))
         .ok_or(SignatureError::Malformed)?;
     let expected = decode_hex_32(hex).ok_or(SignatureError::Malformed)?;
-    mac(raw_body, app_secret)
-        .verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch.into())
+    let mut matched = Choice::from(0);
+    let mut index_matched = 0u64;
+    for (index, secret) in (0u64..).zip(app_secrets) {
+        let tag = mac(raw_body, secret).finalize().into_bytes();
+        let this = tag.as_slice().ct_eq(expected.as_slice());
+        // The first match wins; later ones change neither the answer nor the time taken.
+        index_matched.conditional_assign(&index, this & !matched);
+        matched |= this;
+    }
+    if bool::from(matched) {
+        Ok(usize::try_from(index_matched).unwrap_or_default())
+    } else {
+        Err(SignatureError::Mismatch.into())
+    }
+}
+
+/// Refuses an empty list of app secrets, or an empty secret in it: an empty key is public.
+pub(crate) fn check_secrets(app_secrets: &[&[u8]]) -> Result<()> {
+    if app_secrets.is_empty() {
+        return Err(Error::InvalidConfiguration(
+            "no app secret is configured; give the Meta app secret",
+        ));
+    }
+    if app_secrets.iter().any(|secret| secret.is_empty()) {
+        return Err(Error::InvalidConfiguration(EMPTY_APP_SECRET));
+    }
+    Ok(())
 }
 
 /// The `X-Hub-Signature-256` header value for `raw_body`: `sha256=<lowercase hex>`.
@@ -65,7 +129,6 @@ fn decode_hex_32(text: &str) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
 
     #[test]
     fn classifies_bad_headers() {
@@ -92,5 +155,13 @@ mod tests {
             verify_signature(b"body!", &header, b"secret"),
             Err(Error::InvalidSignature(SignatureError::Mismatch))
         );
+    }
+
+    #[test]
+    fn refuses_an_empty_secret_even_with_its_own_signature() {
+        let header = sign(b"body", b"");
+        let refused = verify_signature(b"body", &header, b"").unwrap_err();
+        assert_eq!(refused.code(), "invalid_configuration");
+        assert_eq!(refused.http_status(), Some(500));
     }
 }

@@ -23,6 +23,8 @@ pub(crate) async fn respond(request: &FlowRequest, media: &MediaClient) -> Strin
         // WhatsApp's error names are short upper-case codes; log nothing else from the request.
         let error: String = notification
             .error
+            .or(notification.error_key)
+            .unwrap_or_default()
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
             .take(64)
