@@ -6,6 +6,9 @@
 
 mod legacy;
 mod pem;
+mod ring;
+
+pub use self::ring::FlowKeyRing;
 
 use core::fmt;
 

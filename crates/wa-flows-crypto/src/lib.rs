@@ -13,7 +13,7 @@ pub mod signature;
 
 pub use error::{Error, ErrorKind, FlowTokenError, KeyError, Result, SignatureError};
 pub use flow::{Action, FlowRequest};
-pub use key::{FlowPrivateKey, FlowPublicKey, RsaEngine};
+pub use key::{FlowKeyRing, FlowPrivateKey, FlowPublicKey, RsaEngine};
 pub use media::{
     MediaDecryptor, MediaMetadata, MediaVerifier, decrypt_media_content,
     decrypt_media_content_in_place,

@@ -208,9 +208,22 @@ impl fmt::Debug for EncryptedRequest {
 pub struct DecryptedRequest {
     plaintext: String,
     response_key: ResponseKey,
+    key_index: usize,
 }
 
 impl DecryptedRequest {
+    /// Which key of a [`FlowKeyRing`](crate::FlowKeyRing) opened the request (0, the newest,
+    /// for a single key). A request opened by an older key means that client still caches
+    /// the older public key.
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+
+    pub(crate) fn with_key_index(mut self, key_index: usize) -> Self {
+        self.key_index = key_index;
+        self
+    }
+
     /// The decrypted JSON text, exactly as WhatsApp sent it.
     pub fn plaintext(&self) -> &str {
         &self.plaintext
@@ -272,7 +285,8 @@ impl fmt::Debug for DecryptedRequest {
 ///
 /// # Errors
 /// - [`Error::Malformed`]: the body is not the protocol's JSON, a field is not base64, the IV
-///   or unwrapped key is not 16 bytes, the payload is shorter than its tag or not UTF-8;
+///   or unwrapped key is not 16 bytes, the payload is shorter than its tag, or the payload is
+///   not a UTF-8 JSON object;
 /// - [`Error::KeyUnwrap`]: the AES key was not encrypted for this private key;
 /// - [`Error::PayloadAuth`]: the payload does not authenticate.
 ///
@@ -298,7 +312,7 @@ pub fn unwrap_aes_key(key: &FlowPrivateKey, encrypted_aes_key: &[u8]) -> Result<
 ///
 /// # Errors
 /// [`Error::PayloadAuth`] if the tag does not verify; [`Error::Malformed`] if the plaintext
-/// is not UTF-8.
+/// is not a UTF-8 JSON object.
 pub fn decrypt_payload(request: &EncryptedRequest, aes_key: &AesKey) -> Result<DecryptedRequest> {
     decrypt_payload_with(request, aes_key, aes_128_gcm_open)
 }
@@ -332,12 +346,12 @@ pub(crate) fn aes_128_gcm_open(
 /// associated data and the 16-byte tag; it returns the plaintext, or any error if the tag does
 /// not verify. The core keeps every rule: the lengths, the mapping of any failure of `open`
 /// (whatever its error) to [`Error::PayloadAuth`], a plaintext whose length is not the
-/// ciphertext's (a host bug) likewise, and the UTF-8 check. [`decrypt_payload`] is this
+/// ciphertext's (a host bug) likewise, and the check that the plaintext is a UTF-8 JSON object. [`decrypt_payload`] is this
 /// function with the crate's own AES-GCM.
 ///
 /// # Errors
 /// [`Error::PayloadAuth`] if `open` fails or returns a plaintext of the wrong length;
-/// [`Error::Malformed`] if the plaintext is not UTF-8.
+/// [`Error::Malformed`] if the plaintext is not a UTF-8 JSON object.
 ///
 /// # Example
 /// ```
@@ -385,14 +399,44 @@ pub fn decrypt_payload_with<E>(
         zeroize::Zeroize::zeroize(&mut buffer);
         return Err(Error::PayloadAuth);
     }
-    let plaintext = String::from_utf8(buffer).map_err(|error| {
+    let mut plaintext = String::from_utf8(buffer).map_err(|error| {
         zeroize::Zeroize::zeroize(&mut error.into_bytes());
         Error::Malformed("the decrypted payload is not UTF-8 text")
     })?;
+    if !is_json_object(&plaintext) {
+        zeroize::Zeroize::zeroize(&mut plaintext);
+        return Err(Error::Malformed(
+            "the decrypted payload is not a JSON object",
+        ));
+    }
     Ok(DecryptedRequest {
         plaintext,
         response_key: ResponseKey::new(aes_key.clone(), request.initial_vector),
+        key_index: 0,
     })
+}
+
+/// Whether `text` is one JSON object and nothing else, checked without building it: every
+/// request is an object, so anything else (an array, a string, trailing bytes) is refused here
+/// for every caller, instead of surfacing later as each binding's own JSON error.
+fn is_json_object(text: &str) -> bool {
+    struct ObjectOnly;
+    impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(())
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde::Deserializer::deserialize_map(&mut deserializer, ObjectOnly).is_ok()
+        && deserializer.end().is_ok()
 }
 
 #[cfg(test)]

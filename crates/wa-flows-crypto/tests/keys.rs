@@ -368,7 +368,7 @@ fn key_derivation_costs_are_bounded() {
     assert_eq!(
         FlowPrivateKey::from_der(&patched, Some(&passphrase())).unwrap_err(),
         Error::InvalidKey(KeyError::UnsupportedEncryption(
-            "PBKDF2 with more than 10 million iterations"
+            "PBKDF2 with more than 2 million iterations"
         ))
     );
 }

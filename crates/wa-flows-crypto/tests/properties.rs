@@ -30,6 +30,12 @@ fn key(engine: RsaEngine) -> FlowPrivateKey {
     .unwrap()
 }
 
+/// Arbitrary text inside a flow request: every payload must be a JSON object.
+fn as_request(text: &str) -> String {
+    serde_json::json!({"version": "3.0", "action": "data_exchange", "data": {"text": text}})
+        .to_string()
+}
+
 fn engines() -> impl Strategy<Value = RsaEngine> {
     proptest::sample::select(RsaEngine::available())
 }
@@ -44,9 +50,9 @@ proptest! {
         engine in engines(),
     ) {
         let key = key(engine);
-        let (body, session) = seal_request(&key.public_key(), payload.as_bytes()).unwrap();
+        let (body, session) = seal_request(&key.public_key(), as_request(&payload).as_bytes()).unwrap();
         let request = decrypt_request(&key, body.as_bytes()).unwrap();
-        prop_assert_eq!(request.plaintext(), payload.as_str());
+        prop_assert_eq!(request.plaintext(), as_request(&payload));
         let answer = request.encrypt_response(&response);
         prop_assert_eq!(session.open_response(&answer).unwrap(), response);
     }
@@ -59,7 +65,7 @@ proptest! {
         engine in engines(),
     ) {
         let key = key(engine);
-        let (body, _) = seal_request(&key.public_key(), payload.as_bytes()).unwrap();
+        let (body, _) = seal_request(&key.public_key(), as_request(&payload).as_bytes()).unwrap();
         let mut bytes = body.into_bytes();
         let at = position.index(bytes.len());
         bytes[at] ^= mask;
@@ -77,7 +83,7 @@ proptest! {
         engine in engines(),
     ) {
         let key = key(engine);
-        let (request, _) = seal_request_parts(&key.public_key(), payload.as_bytes()).unwrap();
+        let (request, _) = seal_request_parts(&key.public_key(), as_request(&payload).as_bytes()).unwrap();
         let mut data = request.encrypted_flow_data().to_vec();
         let mut wrapped = request.encrypted_aes_key().to_vec();
         let mut iv = *request.initial_vector();

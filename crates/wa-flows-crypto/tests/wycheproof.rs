@@ -10,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+use base64::Engine as _;
+use wa_flows_crypto::client::ClientSession;
 use wa_flows_crypto::{
     AesKey, EncryptedRequest, Error, FlowPrivateKey, ResponseKey, RsaEngine, decrypt_payload, sign,
     unwrap_aes_key, verify_signature,
@@ -79,11 +81,26 @@ fn aes_128_gcm_with_16_byte_ivs() {
                 (TestResult::Valid, Ok(decrypted)) => {
                     assert_eq!(decrypted.plaintext().as_bytes(), &test.pt[..], "{id}")
                 }
-                // Authentic but not UTF-8: refused after authentication, not as forged.
+                // Authentic but not a UTF-8 JSON object (no request is anything else): refused
+                // after authentication, not as forged.
                 (TestResult::Valid, Err(Error::Malformed(_))) => {
-                    assert!(std::str::from_utf8(&test.pt).is_err(), "{id}")
+                    let is_object = std::str::from_utf8(&test.pt)
+                        .ok()
+                        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                        .is_some_and(|value| value.is_object());
+                    assert!(!is_object, "{id}")
                 }
                 (_, other) => panic!("{id}: unexpected {other:?}"),
+            }
+
+            // The same AES-GCM open without the request's JSON rule: the client side opening a
+            // response sealed under this IV (a response IV is the request IV inverted).
+            let session = ClientSession::from(ResponseKey::new(aes_key.clone(), iv.map(|b| !b)));
+            let body = base64::engine::general_purpose::STANDARD.encode(&sealed);
+            match (test.result, session.open_response(&body)) {
+                (TestResult::Valid, Ok(plaintext)) => assert_eq!(plaintext, test.pt[..], "{id}"),
+                (TestResult::Invalid, Err(Error::PayloadAuth)) => {}
+                (_, other) => panic!("{id}: the open gave {other:?}"),
             }
 
             // Encryption, as a response: a response IV is the request IV inverted.
