@@ -48,6 +48,11 @@ impl JsonInput {
     }
 }
 
+/// `fields` as a JavaScript array of strings.
+pub(crate) fn field_names(fields: &[&str]) -> Array {
+    fields.iter().map(|&name| JsValue::from_str(name)).collect()
+}
+
 impl Drop for JsonInput {
     fn drop(&mut self) {
         // The media metadata carries keys; wipe the copies made here.

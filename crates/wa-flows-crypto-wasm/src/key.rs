@@ -1,6 +1,6 @@
 //! The business private key.
 
-use wa_flows_crypto::FlowPrivateKey;
+use wa_flows_crypto::{FlowPrivateKey, KeyError};
 use wasm_bindgen::prelude::*;
 
 use crate::error::IntoJs as _;
@@ -38,12 +38,21 @@ impl WasmPrivateKey {
 
     /// Generates a new key of `bits` bits (2048, 3072 or 4096) with the portable engine.
     ///
+    /// `bits` is any JavaScript number: one that is not a whole number of bits (negative,
+    /// fractional, NaN, infinite, beyond `usize`) is refused like any other unsupported size,
+    /// never truncated into one (2^32 + 2048 is not 2048).
+    ///
     /// # Errors
-    /// `invalid_key` for other sizes.
-    pub fn generate(bits: usize) -> Result<WasmPrivateKey, JsValue> {
-        FlowPrivateKey::generate_with_bits(bits)
-            .into_js()
-            .map(|inner| WasmPrivateKey { inner })
+    /// `invalid_key` for every size but those three.
+    pub fn generate(bits: f64) -> Result<WasmPrivateKey, JsValue> {
+        let key = match whole_bits(bits) {
+            Some(bits) => FlowPrivateKey::generate_with_bits(bits),
+            None => Err(KeyError::UnsupportedGenerationSize {
+                bits: saturated_bits(bits),
+            }
+            .into()),
+        };
+        key.into_js().map(|inner| WasmPrivateKey { inner })
     }
 
     /// The public key as SPKI PEM.
@@ -98,5 +107,28 @@ impl WasmPrivateKey {
     #[wasm_bindgen(getter)]
     pub fn bits(&self) -> usize {
         self.inner.bits()
+    }
+}
+
+/// `bits` as a `usize` if it is exactly one.
+fn whole_bits(bits: f64) -> Option<usize> {
+    // `usize::MAX as f64` rounds up to 2^32 on wasm32 (2^64 elsewhere), itself not a `usize`.
+    #[allow(clippy::cast_precision_loss)]
+    let limit = usize::MAX as f64;
+    if bits.fract() == 0.0 && (0.0..limit).contains(&bits) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Some(bits as usize)
+    } else {
+        None
+    }
+}
+
+/// The size reported for a `bits` that is not a `usize`: 0 for NaN, negative and fractional
+/// values, `usize::MAX` above it (the core's documented saturation).
+fn saturated_bits(bits: f64) -> usize {
+    if bits.fract() == 0.0 && bits > 0.0 {
+        usize::MAX
+    } else {
+        0
     }
 }

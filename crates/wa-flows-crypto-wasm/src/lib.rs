@@ -20,8 +20,9 @@ mod request;
 pub use key::WasmPrivateKey;
 pub use media::{
     WasmMediaDecryptor, WasmMediaMetadata, decrypt_media_content, media_check_padding,
-    media_ciphertext_length,
+    media_ciphertext_length, media_metadata_fields,
 };
 pub use request::{
-    WasmRequest, encrypt_response, parse_request, request_from_parts, verify_signature,
+    WasmRequest, encrypt_response, parse_request, request_fields, request_from_parts,
+    verify_signature,
 };

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use zeroize::Zeroize as _;
 
 use crate::error::{IntoJs as _, to_js};
-use crate::input::JsonInput;
+use crate::input::{JsonInput, field_names};
 
 const METADATA_FIELDS: [&str; 5] = [
     "encryption_key",
@@ -23,6 +23,13 @@ fn metadata(value: &JsValue) -> Result<MediaMetadata, JsValue> {
         JsonInput::Value(value) => MediaMetadata::from_json_value(value),
     }
     .into_js()
+}
+
+/// The properties read from an object `encryption_metadata`, for a host that copies them
+/// (each read once) into a plain object before handing it over.
+#[wasm_bindgen(js_name = mediaMetadataFields)]
+pub fn media_metadata_fields() -> js_sys::Array {
+    field_names(&METADATA_FIELDS)
 }
 
 /// Decrypts and verifies a whole CDN file; `encryption_metadata` is the object from the

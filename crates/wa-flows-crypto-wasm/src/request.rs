@@ -1,11 +1,11 @@
 //! Requests, responses and signatures.
 
 use js_sys::Uint8Array;
-use wa_flows_crypto::{AesKey, EncryptedRequest, Error, ResponseKey};
+use wa_flows_crypto::{AesKey, EncryptedRequest, Error, ErrorKind, ResponseKey};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{IntoJs as _, to_js};
-use crate::input::JsonInput;
+use crate::input::{JsonInput, field_names};
 
 const REQUEST_FIELDS: [&str; 3] = ["encrypted_flow_data", "encrypted_aes_key", "initial_vector"];
 
@@ -30,6 +30,13 @@ pub fn parse_request(body: &JsValue) -> Result<WasmRequest, JsValue> {
         JsonInput::Value(value) => EncryptedRequest::from_json_value(value),
     };
     parsed.into_js().map(|inner| WasmRequest { inner })
+}
+
+/// The properties [`parse_request`] reads from an object body, for a host that copies them
+/// (each read once) into a plain object before handing it over.
+#[wasm_bindgen(js_name = requestFields)]
+pub fn request_fields() -> js_sys::Array {
+    field_names(&REQUEST_FIELDS)
 }
 
 /// Builds a request from fields the host decoded itself (the npm package does, with the
@@ -135,7 +142,20 @@ pub fn encrypt_response(response: &[u8], aes_key: &[u8], iv: &[u8]) -> Result<St
 
 /// Whether `header` (an `X-Hub-Signature-256` value) authenticates `raw_body` with
 /// `app_secret`. A missing header is `undefined`/`null`.
+///
+/// Every `invalid_signature` answer of the core is `false`; any other error is thrown.
+///
+/// # Errors
+/// `invalid_configuration` for an empty `app_secret`, as the core reports it.
 #[wasm_bindgen(js_name = verifySignature)]
-pub fn verify_signature(raw_body: &[u8], header: Option<String>, app_secret: &[u8]) -> bool {
-    wa_flows_crypto::verify_signature(raw_body, header.as_deref().unwrap_or(""), app_secret).is_ok()
+pub fn verify_signature(
+    raw_body: &[u8],
+    header: Option<String>,
+    app_secret: &[u8],
+) -> Result<bool, JsValue> {
+    match wa_flows_crypto::verify_signature(raw_body, header.as_deref().unwrap_or(""), app_secret) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == ErrorKind::InvalidSignature => Ok(false),
+        Err(error) => Err(to_js(&error)),
+    }
 }

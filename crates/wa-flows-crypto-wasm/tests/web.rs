@@ -253,13 +253,37 @@ fn every_signature_vector() {
         let header = vector["header"].as_str().map(str::to_owned);
         let secret = vector["app_secret"].as_str().unwrap().as_bytes();
         assert_eq!(
-            verify_signature(&body, header, secret),
+            verify_signature(&body, header, secret).unwrap(),
             vector["valid"].as_bool().unwrap(),
             "{}",
             vector["name"]
         );
     }
-    assert!(!verify_signature(b"{}", None, b"secret"));
+    assert!(!verify_signature(b"{}", None, b"secret").unwrap());
+    // An empty secret is the core's `invalid_configuration`, thrown rather than `false`.
+    let error = verify_signature(b"{}", None, b"").unwrap_err();
+    let (code, status) = code_of(&error);
+    assert_eq!(
+        (code.as_str(), status.as_f64()),
+        ("invalid_configuration", Some(500.0))
+    );
+}
+
+#[wasm_bindgen_test]
+fn generate_refuses_every_number_that_is_not_a_supported_size() {
+    for bits in [
+        4_294_967_296.0 + 2048.0,
+        -2048.0,
+        2048.5,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1024.0,
+        0.0,
+    ] {
+        let error = WasmPrivateKey::generate(bits).err().unwrap();
+        assert_eq!(code_of(&error).0, "invalid_key", "{bits}");
+    }
 }
 
 #[wasm_bindgen_test]
