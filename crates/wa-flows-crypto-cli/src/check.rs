@@ -9,7 +9,7 @@ use wa_flows_crypto::flow::PING_RESPONSE;
 use wa_flows_crypto::{AesKey, EncryptedRequest, FlowPrivateKey, FlowPublicKey, sign};
 
 use crate::error::{CliError, CliResult};
-use crate::input::{AppSecretArgs, read_file};
+use crate::input::{AppSecretArgs, Limit, read_file};
 
 const PING: &str = r#"{"version":"3.0","action":"ping"}"#;
 const INIT: &str =
@@ -42,7 +42,8 @@ pub(crate) fn check_endpoint(
 ) -> CliResult {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(CliError::usage(format!(
-            "{url} is not an http:// or https:// URL"
+            "{} is not an http:// or https:// URL",
+            redact_userinfo(url)
         )));
     }
     let public_key = load_public_key(public_key)?;
@@ -53,6 +54,7 @@ pub(crate) fn check_endpoint(
         .timeout_global(Some(timeout))
         .build()
         .into();
+    let printable_url = redact_userinfo(url);
     let post = |body: &str, signature: Option<String>| -> Result<Answer, String> {
         let mut request = agent
             .post(url)
@@ -63,7 +65,7 @@ pub(crate) fn check_endpoint(
         }
         let mut response = request
             .send(body)
-            .map_err(|err| format!("no answer: {err}"))?;
+            .map_err(|err| format!("no answer: {err}").replace(url, &printable_url))?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
@@ -172,7 +174,7 @@ pub(crate) fn check_endpoint(
         });
     }
 
-    print!("{}", report(url, &public_key, &outcomes));
+    print!("{}", report(&printable_url, &public_key, &outcomes));
     let failed = outcomes.iter().filter(|o| o.passed == Some(false)).count();
     if failed == 0 {
         Ok(())
@@ -190,7 +192,7 @@ pub(crate) fn check_endpoint(
 
 /// The public key from a public key file (or from a private key file without passphrase).
 fn load_public_key(path: &Path) -> CliResult<FlowPublicKey> {
-    let bytes = zeroize::Zeroizing::new(read_file(path)?);
+    let bytes = zeroize::Zeroizing::new(read_file(path, Limit::Key)?);
     match FlowPublicKey::from_pem(bytes.as_slice()) {
         Ok(key) => Ok(key),
         Err(public_err) => match FlowPrivateKey::from_pem(bytes.as_slice(), None) {
@@ -303,6 +305,22 @@ fn truncate(text: &str) -> String {
     }
 }
 
+/// `url` with any `user:password@` replaced by `***@`, for printing: a URL given with
+/// credentials must not put them in a terminal, a CI log or a bug report.
+fn redact_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rfind('@') {
+        Some(at) => {
+            let host = authority.get(at + 1..).unwrap_or_default();
+            let separator = if scheme.is_empty() { "" } else { "://" };
+            format!("{scheme}{separator}***@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 fn report(url: &str, public_key: &FlowPublicKey, outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "endpoint:    {url}");
@@ -338,4 +356,26 @@ fn report(url: &str, public_key: &FlowPublicKey, outcomes: &[Outcome]) -> String
     let _ = writeln!(out);
     let _ = writeln!(out, "{passed} passed, {failed} failed, {skipped} skipped");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_userinfo;
+
+    #[test]
+    fn userinfo_is_redacted_and_nothing_else_changes() {
+        for (given, printed) in [
+            ("http://user:pass@host/flows", "http://***@host/flows"),
+            (
+                "https://token@host:8443/a@b?c=d@e",
+                "https://***@host:8443/a@b?c=d@e",
+            ),
+            ("https://u:p@w@host", "https://***@host"),
+            ("https://host/flows", "https://host/flows"),
+            ("https://host/a@b", "https://host/a@b"),
+            ("u:p@host/x", "***@host/x"),
+        ] {
+            assert_eq!(redact_userinfo(given), printed);
+        }
+    }
 }

@@ -11,6 +11,9 @@ use crate::error::{CliError, CliResult};
 
 const REQUEST: &str = r#"{"version":"3.0","action":"data_exchange","screen":"APPOINTMENT","flow_token":"demo-flow-token","data":{"department":"dental","date":"2025-06-12"}}"#;
 const CHUNK: usize = 64 * 1024;
+/// The largest `--media-size`: the demo holds the file and its plaintext in memory, and 64 MiB
+/// is already well past WhatsApp's 25 MiB upload cap.
+pub(crate) const MAX_MEDIA_SIZE: u64 = 64 * 1024 * 1024;
 
 /// Runs `step`, prints its line with the time it took, and returns its value.
 fn step<T>(

@@ -10,33 +10,85 @@ use zeroize::Zeroizing;
 
 use crate::error::{CliError, CliResult};
 
-/// Reads a whole file.
-pub(crate) fn read_file(path: &Path) -> CliResult<Vec<u8>> {
-    std::fs::read(path).map_err(|err| CliError::io("read", path, &err))
+/// The most any one input may hold, so that `/dev/zero` or a wrong path to a disk image is an
+/// error instead of all the memory. Each is far above what the input ever is in practice.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Limit {
+    /// A private or public key file: an 8192-bit PEM is under 7 KiB.
+    Key,
+    /// A passphrase or app secret file.
+    Secret,
+    /// `encryption_metadata` JSON, or a whole PhotoPicker entry holding it.
+    Metadata,
+    /// A request body or an encrypted response: a Flow request is kilobytes.
+    Body,
 }
 
-/// Reads standard input to the end; refuses to wait on a terminal.
-pub(crate) fn read_stdin(what: &str) -> CliResult<Vec<u8>> {
-    let mut stdin = std::io::stdin();
+impl Limit {
+    /// The cap in bytes; the CLI's help text states the same figures.
+    pub(crate) const fn bytes(self) -> u64 {
+        match self {
+            Limit::Key => 64 * 1024,
+            Limit::Secret => 4 * 1024,
+            Limit::Metadata => 64 * 1024,
+            Limit::Body => 16 * 1024 * 1024,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Limit::Key => "64 KiB",
+            Limit::Secret => "4 KiB",
+            Limit::Metadata => "64 KiB",
+            Limit::Body => "16 MiB",
+        }
+    }
+}
+
+/// Reads all of `reader`, refusing more than `limit` bytes without reading past it.
+fn read_bounded(reader: impl Read, limit: Limit, source: &Path) -> CliResult<Vec<u8>> {
+    let mut buffer = Vec::new();
+    reader
+        .take(limit.bytes() + 1)
+        .read_to_end(&mut buffer)
+        .map_err(|err| CliError::io("read", source, &err))?;
+    if buffer.len() as u64 > limit.bytes() {
+        return Err(CliError::new(
+            "too_large",
+            format!(
+                "{} holds more than {}, more than this input can be; check the path",
+                source.display(),
+                limit.name()
+            ),
+        ));
+    }
+    Ok(buffer)
+}
+
+/// Reads a whole file of at most `limit` bytes.
+pub(crate) fn read_file(path: &Path, limit: Limit) -> CliResult<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(|err| CliError::io("read", path, &err))?;
+    read_bounded(file, limit, path)
+}
+
+/// Reads standard input to the end (at most `limit` bytes); refuses to wait on a terminal.
+pub(crate) fn read_stdin(what: &str, limit: Limit) -> CliResult<Vec<u8>> {
+    let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return Err(CliError::usage(format!(
             "no {what} given: pass a file, JSON text, or pipe it into standard input (`-`)"
         )));
     }
-    let mut buffer = Vec::new();
-    stdin
-        .read_to_end(&mut buffer)
-        .map_err(|err| CliError::io("read", Path::new("standard input"), &err))?;
-    Ok(buffer)
+    read_bounded(stdin.lock(), limit, Path::new("standard input"))
 }
 
 /// An argument that is a file, `-` (standard input, also when absent) or JSON text
 /// (recognised by its leading `{`).
-pub(crate) fn read_input(arg: Option<&str>, what: &str) -> CliResult<Vec<u8>> {
+pub(crate) fn read_input(arg: Option<&str>, what: &str, limit: Limit) -> CliResult<Vec<u8>> {
     match arg {
-        None | Some("-") => read_stdin(what),
+        None | Some("-") => read_stdin(what, limit),
         Some(text) if text.trim_start().starts_with('{') => Ok(text.as_bytes().to_vec()),
-        Some(path) => read_file(Path::new(path)),
+        Some(path) => read_file(Path::new(path), limit),
     }
 }
 
@@ -61,7 +113,7 @@ pub(crate) fn read_secret(
         };
     }
     if let Some(path) = file {
-        let mut bytes = Zeroizing::new(read_file(path)?);
+        let mut bytes = Zeroizing::new(read_file(path, Limit::Secret)?);
         if bytes.last() == Some(&b'\n') {
             bytes.pop();
             if bytes.last() == Some(&b'\r') {
@@ -117,7 +169,7 @@ impl KeyArgs {
     /// The key's bytes, from the file or the environment variable.
     pub(crate) fn read_bytes(&self) -> CliResult<Zeroizing<Vec<u8>>> {
         match (&self.key, &self.key_env) {
-            (Some(path), _) => Ok(Zeroizing::new(read_file(path)?)),
+            (Some(path), _) => Ok(Zeroizing::new(read_file(path, Limit::Key)?)),
             (None, Some(var)) => match std::env::var_os(var) {
                 Some(value) => Ok(Zeroizing::new(value.into_encoded_bytes())),
                 None => Err(CliError::usage(format!(
@@ -162,11 +214,20 @@ pub(crate) struct AppSecretArgs {
 }
 
 impl AppSecretArgs {
+    /// The app secret, if one was named. A named but empty one is refused here already, with
+    /// the core's own error, because the core refuses to verify with it anyway.
     pub(crate) fn read(&self) -> CliResult<Option<Zeroizing<Vec<u8>>>> {
-        read_secret(
+        let secret = read_secret(
             self.app_secret_env.as_deref(),
             self.app_secret_file.as_deref(),
             "app secret",
-        )
+        )?;
+        if let Some(bytes) = &secret
+            && let Err(err) = wa_flows_crypto::verify_signature(b"", "", bytes)
+            && err.kind() == wa_flows_crypto::ErrorKind::InvalidConfiguration
+        {
+            return Err(err.into());
+        }
+        Ok(secret)
     }
 }

@@ -33,7 +33,10 @@ use crate::keys::PublicKeyFormat;
                   encrypted, media files decrypted, signatures verified, running endpoints \
                   checked.\n\nFailures print `error[<code>]: <message>` and exit 1; usage \
                   errors exit 2. Secrets come from files or environment variables, never from \
-                  the command line.",
+                  the command line.\n\nInputs are capped, so that a wrong path (a device, a disk \
+                  image) fails with error[too_large] instead of exhausting memory: key files 64 \
+                  KiB, passphrase and app secret files 4 KiB, metadata 64 KiB, request and \
+                  response bodies 16 MiB, media files 25 MiB plus padding and MAC (--max-size).",
     after_help = "Start here:\n  wa-flows-crypto demo\n  wa-flows-crypto keygen --out keys/\n  \
                   wa-flows-crypto <COMMAND> --help"
 )]
@@ -148,6 +151,10 @@ enum Command {
         /// Show a progress bar (on a terminal; automatic for files of 16 MiB or more).
         #[arg(long)]
         progress: bool,
+        /// Refuse a CDN file larger than this many bytes, stopping at the first byte over.
+        /// The default is WhatsApp's 25 MiB upload cap plus padding and MAC.
+        #[arg(long, value_name = "BYTES", default_value_t = media::DEFAULT_MAX_SIZE)]
+        max_size: u64,
         /// Replace --out if it exists.
         #[arg(long)]
         force: bool,
@@ -197,9 +204,10 @@ enum Command {
     #[command(after_help = "Example:\n  wa-flows-crypto demo\n  \
                             cargo run -p wa-flows-crypto-cli --release -- demo")]
     Demo {
-        /// Size of the demo media file in bytes.
-        #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
-        media_size: usize,
+        /// Size of the demo media file in bytes, at most 64 MiB.
+        #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024,
+              value_parser = clap::value_parser!(u64).range(0..=demo::MAX_MEDIA_SIZE))]
+        media_size: u64,
     },
 }
 
@@ -238,7 +246,8 @@ fn run(command: Command) -> CliResult {
             out,
             progress,
             force,
-        } => media::decrypt_media(&metadata, &input, &out, progress, force),
+            max_size,
+        } => media::decrypt_media(&metadata, &input, &out, progress, force, max_size),
         Command::VerifySignature {
             secret,
             header,
@@ -250,7 +259,10 @@ fn run(command: Command) -> CliResult {
             secret,
             timeout,
         } => check::check_endpoint(&url, &public_key, &secret, Duration::from_secs(timeout)),
-        Command::Demo { media_size } => demo::demo(media_size),
+        Command::Demo { media_size } => {
+            // The parser capped it at MAX_MEDIA_SIZE, which fits in usize on every target.
+            demo::demo(usize::try_from(media_size).unwrap_or(usize::MAX))
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use wa_flows_crypto::{decrypt_request as core_decrypt_request, verify_signature as core_verify};
 
 use crate::error::{CliError, CliResult};
-use crate::input::{AppSecretArgs, KeyArgs, read_input, reads_stdin};
+use crate::input::{AppSecretArgs, KeyArgs, Limit, read_input, reads_stdin};
 
 /// Writes `text` and a newline to standard output.
 pub(crate) fn print_line(text: &str) -> CliResult {
@@ -21,7 +21,7 @@ pub(crate) fn print_line(text: &str) -> CliResult {
 /// `decrypt-request`: prints the decrypted JSON text, exactly as sent (or pretty-printed).
 pub(crate) fn decrypt_request(key: &KeyArgs, request: Option<&str>, pretty: bool) -> CliResult {
     let key = key.load()?;
-    let body = read_input(request, "request body")?;
+    let body = read_input(request, "request body", Limit::Body)?;
     let decrypted = core_decrypt_request(&key, &body)?;
     let plaintext = decrypted.plaintext();
     if pretty
@@ -42,8 +42,8 @@ pub(crate) fn encrypt_response(key: &KeyArgs, request: &str, response: Option<&s
         ));
     }
     let key = key.load()?;
-    let body = read_input(Some(request), "request body")?;
-    let response = read_input(response, "response")?;
+    let body = read_input(Some(request), "request body", Limit::Body)?;
+    let response = read_input(response, "response", Limit::Body)?;
     let decrypted = core_decrypt_request(&key, &body)?;
     print_line(&decrypted.encrypt_response(&response))
 }
@@ -57,7 +57,7 @@ pub(crate) fn verify_signature(
     let secret = secret.read()?.ok_or_else(|| {
         CliError::usage("give the app secret with --app-secret-env VAR or --app-secret-file FILE")
     })?;
-    let body = read_input(body, "request body")?;
+    let body = read_input(body, "request body", Limit::Body)?;
     core_verify(&body, header, &secret)?;
     print_line("valid: the X-Hub-Signature-256 header matches the body and the app secret")
 }
