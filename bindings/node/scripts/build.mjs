@@ -61,7 +61,20 @@ run('cargo', ['build', '--target', 'wasm32-unknown-unknown', '--release', '-p', 
 const built = join(targetDir, 'wasm32-unknown-unknown', 'release', `${stem}.wasm`);
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
-run('wasm-bindgen', ['--target', 'web', '--weak-refs', '--out-dir', outDir, '--out-name', stem, built]);
+// --experimental-reset-state-function: `__wbg_reset_state()` replaces an instance that trapped
+// (a Rust panic, out of memory) with a fresh one; objects of the old instance then refuse to
+// be used instead of reading the new one's memory (lib/api.mjs recovers through it).
+run('wasm-bindgen', [
+  '--target',
+  'web',
+  '--weak-refs',
+  '--experimental-reset-state-function',
+  '--out-dir',
+  outDir,
+  '--out-name',
+  stem,
+  built,
+]);
 
 // wasm-opt from the binaryen npm package (a devDependency; no download at install time).
 const require = createRequire(import.meta.url);
