@@ -1,10 +1,19 @@
 // The public API, shared by every entry point (node.mjs, worker.mjs, browser.mjs).
 //
 // Every check is the Rust core's, reached through the wasm-bindgen module `wasm`. This file
-// converts JavaScript inputs, turns thrown errors into FlowCryptoError, and routes the heavy
-// primitives to an engine: the platform's (`node:crypto` or WebCrypto) or the wasm one. A
-// platform engine computes only primitive outputs (RSA-OAEP, AES-GCM, SHA-256, HMAC, AES-CBC);
-// every comparison and rule on them is a call into the core.
+// converts JavaScript inputs (input.mjs: copied by their intrinsic lengths, before any
+// `await`), turns thrown errors into FlowCryptoError, and routes the heavy primitives to an
+// engine: the platform's (`node:crypto` or WebCrypto) or the wasm one. A platform engine
+// computes only primitive outputs (RSA-OAEP, AES-GCM, SHA-256, HMAC, AES-CBC); every
+// comparison and rule on them is a call into the core.
+//
+// A trap in the module (a Rust panic, running out of linear memory) leaves that instance in
+// an undefined state. The call that trapped fails with `internal` (HTTP 500) and the module is
+// replaced by a fresh instance (`__wbg_reset_state`); keys are re-imported into it on their
+// next use, and objects in progress in the old one (a MediaDecryptor mid-file, a request
+// between its two steps) fail with `internal`.
+
+import { bytes, copyBytes, describe, optionalBytes, responseJson, utf8, wellFormed } from './input.mjs';
 
 /** The error every operation throws: a real `Error` with a stable `code` and `httpStatus`. */
 export class FlowCryptoError extends Error {
@@ -31,53 +40,29 @@ const KEY_UNWRAP_MESSAGE =
   "different public key; upload this private key's public key (answering 421 makes WhatsApp " +
   'fetch it again)';
 
-/** Errors thrown by the wasm module are plain Errors named FlowCryptoError: re-class them. */
-function converted(error) {
-  if (
-    error instanceof Error &&
-    !(error instanceof FlowCryptoError) &&
-    error.name === 'FlowCryptoError' &&
-    typeof error.code === 'string'
-  ) {
-    const better = new FlowCryptoError(error.code, error.message, error.httpStatus);
-    return better;
-  }
-  return error;
-}
-
-function call(fn) {
-  try {
-    return fn();
-  } catch (error) {
-    throw converted(error);
-  }
-}
+const INTERNAL_MESSAGE =
+  'internal error: the WebAssembly module trapped and was restarted; this call failed, retry it';
+const STALE_MESSAGE =
+  'internal error: this object belonged to a WebAssembly instance that trapped and was replaced; start again';
 
 const encoder = new TextEncoder();
 
-/** Bytes from a Uint8Array (Buffer included), an ArrayBuffer, a typed-array view, or text. */
-function bytes(value, name, { text = true } = {}) {
-  if (value instanceof Uint8Array) return value;
-  if (text && typeof value === 'string') return encoder.encode(value);
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  throw new TypeError(
-    `${name} must be a Uint8Array${text ? ' or a string' : ''}, got ${value === null ? 'null' : typeof value}`,
-  );
-}
-
-function optionalBytes(value, name) {
-  return value === undefined || value === null ? undefined : bytes(value, name);
-}
-
-/** A request body as the wasm parser takes it: text, bytes, or the parsed object. */
-function requestBody(body) {
+/**
+ * A JSON input (request body, media metadata) as the wasm module takes it: the UTF-8 bytes of
+ * text, a copy of bytes, or, for an object, a plain object holding each property the core
+ * reads, read once. Anything else is `null`, which the core calls "not a JSON object". The
+ * module then never runs caller code (getters, proxy traps) in the middle of a call.
+ */
+function jsonInput(value, name, fields) {
   // Text goes in as its UTF-8 bytes: the same input to the core, and for a 200 KB body less
   // than half the time of passing the string itself across the boundary.
-  if (typeof body === 'string') return encoder.encode(body);
-  if (body instanceof Uint8Array) return body;
-  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return bytes(body, 'body');
-  return body;
+  if (typeof value === 'string') return utf8(value, name);
+  const copy = copyBytes(value, name);
+  if (copy !== undefined) return copy;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const plain = Object.create(null);
+  for (const field of fields) plain[field] = value[field];
+  return plain;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -114,9 +99,23 @@ function envelopeFields(body) {
   return fields.every((field) => typeof field === 'string') ? fields : undefined;
 }
 
-/** A platform primitive's output if it is bytes; anything else fails the core's checks. */
+/** A copy of a platform primitive's output if it is bytes; anything else fails the core's checks. */
 function bytesOrUndefined(value) {
-  return value instanceof Uint8Array ? value : undefined;
+  try {
+    return copyBytes(value, 'output') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** As bytesOrUndefined, with empty bytes (which every check of the core refuses) for "none". */
+function outputBytes(value) {
+  return bytesOrUndefined(value) ?? new Uint8Array(0);
+}
+
+/** Wipes a platform output the caller never sees. */
+function wipe(value) {
+  if (value instanceof Uint8Array) value.fill(0);
 }
 
 /** Media chunks are fed to wasm at most this large, so linear memory stays small. */
@@ -138,34 +137,96 @@ const SLICE = 1 << 20;
  *   bodies are read without the core's parser (which still reads every other body)
  */
 export function createApi({ wasm, engines: platformEngines, defaultEngine, media: platformMedia, base64 }) {
+  /** How many times the module was replaced after a trap. */
+  let generation = 0;
+
+  /** Errors thrown by the wasm module are plain Errors named FlowCryptoError: re-class them. */
+  function converted(error) {
+    if (error instanceof WebAssembly.RuntimeError) {
+      // A trap: the instance is undefined from here on. Replace it, fail only this call.
+      generation += 1;
+      try {
+        wasm.__wbg_reset_state();
+      } catch {
+        // A build without the reset function: later calls report their own traps.
+      }
+      return new FlowCryptoError('internal', INTERNAL_MESSAGE, 500);
+    }
+    if (error instanceof Error && error.message === 'Invalid stale object from previous Wasm instance') {
+      return new FlowCryptoError('internal', STALE_MESSAGE, 500);
+    }
+    if (
+      error instanceof Error &&
+      !(error instanceof FlowCryptoError) &&
+      error.name === 'FlowCryptoError' &&
+      typeof error.code === 'string'
+    ) {
+      return new FlowCryptoError(error.code, error.message, error.httpStatus);
+    }
+    return error;
+  }
+
+  function call(fn) {
+    try {
+      return fn();
+    } catch (error) {
+      throw converted(error);
+    }
+  }
+
+  /** Frees a wasm object, which may belong to a replaced instance (then there is nothing to free). */
+  function release(object) {
+    try {
+      object.free();
+    } catch {
+      // stale: its memory went with the old instance
+    }
+  }
+
+  const requestFields = Object.freeze(call(() => wasm.requestFields()));
+  const mediaMetadataFields = Object.freeze(call(() => wasm.mediaMetadataFields()));
+
+  /**
+   * One loaded key: the core's parsed key in the current instance, and its PKCS#8 DER, kept
+   * to re-import the key into a fresh instance after a trap (and to hand it to the platform).
+   * Shared by every `withEngine` copy of a FlowPrivateKey.
+   */
+  class KeyMaterial {
+    constructor(inner) {
+      this.inner = inner;
+      this.generation = generation;
+      this.der = call(() => inner.privateKeyDer());
+      /** The platform handles (KeyObject, CryptoKey promise) by engine, made on first use. */
+      this.handles = new Map();
+    }
+
+    /** The parsed key in the current instance. */
+    current() {
+      if (this.generation !== generation) {
+        this.inner = call(() => wasm.WasmPrivateKey.fromDer(this.der, undefined));
+        this.generation = generation;
+      }
+      return this.inner;
+    }
+  }
+
   const wasmEngine = {
     name: 'wasm',
     sync: true,
     prepare: () => null,
-    unwrap: (inner, _handle, wrapped) => call(() => inner.unwrapAesKey(wrapped)),
+    unwrap: (material, _handle, wrapped) => call(() => material.current().unwrapAesKey(wrapped)),
   };
   const engines = { ...platformEngines, wasm: wasmEngine };
   const engineNames = Object.freeze(Object.keys(engines));
 
-  /** Per wasm key: the platform handles (KeyObject, CryptoKey promise), made on first use. */
-  const handles = new WeakMap();
-
-  function handleFor(engine, inner) {
-    let perKey = handles.get(inner);
-    if (!perKey) handles.set(inner, (perKey = new Map()));
-    if (!perKey.has(engine.name)) {
-      const der = call(() => inner.privateKeyDer());
-      try {
-        perKey.set(engine.name, engine.prepare(der));
-      } finally {
-        der.fill(0);
-      }
-    }
-    return perKey.get(engine.name);
+  function handleFor(engine, material) {
+    if (!material.handles.has(engine.name)) material.handles.set(engine.name, engine.prepare(material.der));
+    return material.handles.get(engine.name);
   }
 
   const keyToken = Symbol('FlowPrivateKey');
   let innerOf;
+  let loaded;
 
   /** The business RSA private key. Parse it once at start-up and share it. */
   class FlowPrivateKey {
@@ -184,22 +245,26 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     static fromPem(pem, passphrase) {
       const text = bytes(pem, 'pem');
       const secret = optionalBytes(passphrase, 'passphrase');
-      return new FlowPrivateKey(keyToken, call(() => wasm.WasmPrivateKey.fromPem(text, secret)), defaultEngine);
+      return loaded(() => wasm.WasmPrivateKey.fromPem(text, secret));
     }
 
     /** Loads a DER key: PKCS#1, PKCS#8 or encrypted PKCS#8. */
     static fromDer(der, passphrase) {
       const data = bytes(der, 'der', { text: false });
       const secret = optionalBytes(passphrase, 'passphrase');
-      return new FlowPrivateKey(keyToken, call(() => wasm.WasmPrivateKey.fromDer(data, secret)), defaultEngine);
+      return loaded(() => wasm.WasmPrivateKey.fromDer(data, secret));
     }
 
-    /** Generates a new key: 2048 bits (what WhatsApp expects), 3072 or 4096. */
+    /**
+     * Generates a new key: 2048 bits (what WhatsApp expects), 3072 or 4096. The core refuses
+     * every other number (negative, fractional, NaN, 2^32 + 2048, …) as `invalid_key`; a
+     * BigInt is refused the same way (it is never converted).
+     */
     static generate(bits = 2048) {
-      if (typeof bits !== 'number' || !Number.isSafeInteger(bits) || bits < 0) {
-        throw new TypeError('bits must be a positive integer');
+      if (typeof bits !== 'number' && typeof bits !== 'bigint') {
+        throw new TypeError(`bits must be a number (2048, 3072 or 4096), got ${describe(bits)}`);
       }
-      return new FlowPrivateKey(keyToken, call(() => wasm.WasmPrivateKey.generate(bits)), defaultEngine);
+      return loaded(() => wasm.WasmPrivateKey.generate(typeof bits === 'number' ? bits : Number.NaN));
     }
 
     /** The RSA engines this build can use, the default first. */
@@ -209,23 +274,23 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
 
     /** The public key as SPKI PEM: what to upload to Meta. */
     publicKeyPem() {
-      return this.#inner.publicKeyPem();
+      return call(() => this.#inner.current().publicKeyPem());
     }
 
     /** SHA-256 of the public key's SPKI DER, lowercase hex. */
     publicKeyFingerprint() {
-      return this.#inner.publicKeyFingerprint();
+      return call(() => this.#inner.current().publicKeyFingerprint());
     }
 
     /** The private key as PKCS#8 PEM; encrypted (PBES2, AES-256-CBC) with a passphrase. */
     privateKeyPem(passphrase) {
       const secret = optionalBytes(passphrase, 'passphrase');
-      return call(() => this.#inner.privateKeyPem(secret));
+      return call(() => this.#inner.current().privateKeyPem(secret));
     }
 
     /** The modulus size in bits. */
     get bits() {
-      return this.#inner.bits;
+      return call(() => this.#inner.current().bits);
     }
 
     /** The engine that performs the RSA unwrap: `node`, `webcrypto` or `wasm`. */
@@ -235,8 +300,9 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
 
     /** The same key using another RSA engine (all give identical results and errors). */
     withEngine(engine) {
-      if (!Object.hasOwn(engines, engine)) {
-        throw new TypeError(`unknown RSA engine ${JSON.stringify(engine)}; available: ${engineNames.join(', ')}`);
+      if (typeof engine !== 'string' || !Object.hasOwn(engines, engine)) {
+        const named = typeof engine === 'string' ? JSON.stringify(engine) : describe(engine);
+        throw new TypeError(`unknown RSA engine ${named}; available: ${engineNames.join(', ')}`);
       }
       return new FlowPrivateKey(keyToken, this.#inner, engine);
     }
@@ -249,6 +315,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
         }
         return [key.#inner, engines[key.#engine]];
       };
+      loaded = (load) => new FlowPrivateKey(keyToken, new KeyMaterial(call(load)), defaultEngine);
     }
 
     get [Symbol.toStringTag]() {
@@ -261,7 +328,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     if (engine.name === 'wasm') return wasmEngine.unwrap(inner, null, wrapped);
     let aesKey;
     try {
-      aesKey = engine.unwrap(handleFor(engine, inner), wrapped);
+      aesKey = outputBytes(engine.unwrap(handleFor(engine, inner), wrapped));
     } catch {
       throw new FlowCryptoError('key_unwrap', KEY_UNWRAP_MESSAGE, 421);
     }
@@ -278,7 +345,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
       return wasmEngine.unwrap(inner, null, wrapped);
     }
     try {
-      return new Uint8Array(await engine.unwrap(handle, wrapped));
+      return outputBytes(await engine.unwrap(handle, wrapped));
     } catch {
       throw new FlowCryptoError('key_unwrap', KEY_UNWRAP_MESSAGE, 421);
     }
@@ -317,60 +384,67 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
   function open({ request, sealed }, aesKey, engine) {
     try {
       if (!engine?.open) return decrypted(request, aesKey, call(() => request.decryptPayload(aesKey)));
-      const data = sealed ?? request.encryptedFlowData;
-      let plaintext;
+      const data = sealed ?? call(() => request.encryptedFlowData);
+      const iv = call(() => request.initialVector);
+      let opened;
       try {
-        plaintext = bytesOrUndefined(engine.open(aesKey, request.initialVector, data.subarray(0, -16), data.subarray(-16)));
+        opened = engine.open(aesKey, iv, data.subarray(0, -16), data.subarray(-16));
       } catch {
-        plaintext = undefined; // the core's payload_auth
+        opened = undefined; // the core's payload_auth
       }
-      return checkedOpen(request, aesKey, plaintext);
+      return checkedOpen(request, aesKey, opened);
     } finally {
-      request.free();
+      release(request);
     }
   }
 
   /** The core's checks on a payload the engine opened (`undefined`: it could not); wipes it. */
-  function checkedOpen(request, aesKey, plaintext) {
+  function checkedOpen(request, aesKey, opened) {
+    const plaintext = bytesOrUndefined(opened);
     try {
       return decrypted(request, aesKey, call(() => request.decryptPayloadOpened(aesKey, plaintext)));
     } finally {
       plaintext?.fill(0);
+      wipe(opened);
     }
   }
 
   function decrypted(request, aesKey, text) {
-    return new DecryptedRequest(text, Uint8Array.from(aesKey), request.initialVector);
+    return new DecryptedRequest(text, Uint8Array.from(aesKey), call(() => request.initialVector));
   }
 
   /** A parsed request, with its encrypted_flow_data as platform bytes if the platform decoded it. */
   function parse(body) {
-    const fields = base64 && envelopeFields(body);
+    const input = jsonInput(body, 'body', requestFields);
+    const fields = base64 && envelopeFields(input);
     const decoded = fields?.map(base64);
     if (decoded?.every((field) => field !== null)) {
       const [encryptedFlowData, encryptedAesKey, initialVector] = decoded;
       try {
-        const request = wasm.requestFromParts(encryptedFlowData, encryptedAesKey, initialVector);
+        const request = call(() => wasm.requestFromParts(encryptedFlowData, encryptedAesKey, initialVector));
         return { request, sealed: encryptedFlowData };
-      } catch {
+      } catch (error) {
         // The core's parser gives the error, with the same code and message as always.
+        if (error?.code === 'internal') throw error;
       }
     }
-    return { request: call(() => wasm.parseRequest(requestBody(body))) };
+    return { request: call(() => wasm.parseRequest(input)) };
   }
 
   /** Step two with an asynchronous engine: it opens the payload, the core checks the result. */
   async function openAsync({ request, sealed }, aesKey, engine) {
     try {
-      let plaintext;
+      const iv = call(() => request.initialVector);
+      const data = sealed ?? call(() => request.encryptedFlowData);
+      let opened;
       try {
-        plaintext = bytesOrUndefined(await engine.openAsync(aesKey, request.initialVector, sealed ?? request.encryptedFlowData));
+        opened = await engine.openAsync(aesKey, iv, data);
       } catch {
-        plaintext = undefined; // the core's payload_auth
+        opened = undefined; // the core's payload_auth
       }
-      return checkedOpen(request, aesKey, plaintext);
+      return checkedOpen(request, aesKey, opened);
     } finally {
-      request.free();
+      release(request);
     }
   }
 
@@ -390,9 +464,9 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     const parsed = parse(body);
     let aesKey;
     try {
-      aesKey = await unwrapAsync(engine, inner, parsed.request.encryptedAesKey);
+      aesKey = await unwrapAsync(engine, inner, call(() => parsed.request.encryptedAesKey));
     } catch (error) {
-      parsed.request.free();
+      release(parsed.request);
       throw error;
     }
     if (engine.openAsync) return openAsync(parsed, aesKey, engine);
@@ -403,9 +477,9 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     const parsed = parse(body);
     let aesKey;
     try {
-      aesKey = unwrapSync(engine, inner, parsed.request.encryptedAesKey);
+      aesKey = unwrapSync(engine, inner, call(() => parsed.request.encryptedAesKey));
     } catch (error) {
-      parsed.request.free();
+      release(parsed.request);
       throw error;
     }
     return open(parsed, aesKey, engine);
@@ -419,6 +493,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
 
   /** Step one on its own: unwraps `encryptedAesKey` (raw bytes) with the key's engine. */
   async function unwrapAesKey(encryptedAesKey, key) {
+    // Both read (and the bytes copied) before the first await.
     const [inner, engine] = innerOf(key);
     const wrapped = bytes(encryptedAesKey, 'encryptedAesKey', { text: false });
     return Uint8Array.from(await unwrapAsync(engine, inner, wrapped));
@@ -432,23 +507,27 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
 
   /** Encrypts a response (object → JSON, string, or bytes) with a request's key and IV. */
   function encryptResponse(response, aesKey, iv) {
-    let data;
-    if (typeof response === 'string') data = encoder.encode(response);
-    else if (response instanceof Uint8Array || response instanceof ArrayBuffer || ArrayBuffer.isView(response)) {
-      data = bytes(response, 'response');
-    } else if (response !== undefined) data = encoder.encode(JSON.stringify(response));
-    else throw new TypeError('response must be an object, a string or a Uint8Array');
+    // The key and IV are copied before the response's own code (toJSON, getters) runs.
     const key = bytes(aesKey, 'aesKey', { text: false });
     const nonce = bytes(iv, 'iv', { text: false });
+    let data;
+    if (typeof response === 'string') data = utf8(response, 'response');
+    else if (response === undefined) throw new TypeError('response must be an object, a string or a Uint8Array');
+    else data = copyBytes(response, 'response') ?? encoder.encode(responseJson(response));
     return call(() => wasm.encryptResponse(data, key, nonce));
   }
 
   /** Whether `header` (X-Hub-Signature-256) authenticates the raw body with the app secret. */
   function verifySignature(rawBody, header, appSecret) {
     const body = bytes(rawBody, 'rawBody');
+    let value;
+    if (typeof header === 'string') value = wellFormed(header, 'header');
+    else if (header !== undefined && header !== null) {
+      throw new TypeError(`header must be the X-Hub-Signature-256 string (or undefined), got ${describe(header)}`);
+    }
     const secret = bytes(appSecret, 'appSecret');
-    const value = typeof header === 'string' ? header : undefined;
-    return wasm.verifySignature(body, value, secret);
+    // An empty secret is the core's `invalid_configuration`; any other refusal is `false`.
+    return call(() => wasm.verifySignature(body, value, secret));
   }
 
   /**
@@ -459,11 +538,13 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
    */
   class MediaDecryptor extends TransformStream {
     #inner;
+    #generation;
     #done = false;
     #processed = 0;
 
     constructor(encryptionMetadata) {
-      const inner = call(() => new wasm.WasmMediaDecryptor(encryptionMetadata));
+      const metadata = jsonInput(encryptionMetadata, 'encryptionMetadata', mediaMetadataFields);
+      const inner = call(() => new wasm.WasmMediaDecryptor(metadata));
       let self;
       super({
         transform(chunk, controller) {
@@ -477,18 +558,29 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
       });
       self = this;
       this.#inner = inner;
+      this.#generation = generation;
+    }
+
+    /** The wasm decryptor, if it is still in the current instance. */
+    #live() {
+      if (this.#generation !== generation) {
+        this.#done = true;
+        throw new FlowCryptoError('internal', STALE_MESSAGE, 500);
+      }
+      return this.#inner;
     }
 
     /** Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases. */
     update(chunk) {
       if (this.#done) throw new FlowCryptoError('malformed', 'malformed input: the media decryptor has already finished', 421);
       const data = bytes(chunk, 'chunk', { text: false });
+      const inner = this.#live();
       this.#processed += data.length;
-      if (data.length <= SLICE) return call(() => this.#inner.update(data));
+      if (data.length <= SLICE) return call(() => inner.update(data));
       const parts = [];
       let total = 0;
       for (let at = 0; at < data.length; at += SLICE) {
-        const part = call(() => this.#inner.update(data.subarray(at, at + SLICE)));
+        const part = call(() => inner.update(data.subarray(at, at + SLICE)));
         parts.push(part);
         total += part.length;
       }
@@ -504,11 +596,12 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     /** Runs every check; returns the last plaintext bytes, or throws FlowCryptoError. */
     finish() {
       if (this.#done) throw new FlowCryptoError('malformed', 'malformed input: the media decryptor has already finished', 421);
+      const inner = this.#live();
       this.#done = true;
       try {
-        return call(() => this.#inner.finish());
+        return call(() => inner.finish());
       } finally {
-        this.#inner.free();
+        release(inner);
       }
     }
 
@@ -527,7 +620,8 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
   async function decryptMediaContent(cdnFile, encryptionMetadata, options = {}) {
     const engine = options?.engine ?? mediaEngineNames[0];
     if (!mediaEngineNames.includes(engine)) {
-      throw new TypeError(`unknown media engine ${JSON.stringify(engine)}; available: ${mediaEngineNames.join(', ')}`);
+      const named = typeof engine === 'string' ? JSON.stringify(engine) : describe(engine);
+      throw new TypeError(`unknown media engine ${named}; available: ${mediaEngineNames.join(', ')}`);
     }
     const file = bytes(cdnFile, 'cdnFile', { text: false });
     if (engine === 'wasm') return decryptMediaWasm(file, encryptionMetadata);
@@ -536,21 +630,24 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
 
   /** The wasm engine: the streaming decryptor over slices, so wasm memory stays small. */
   function decryptMediaWasm(file, encryptionMetadata) {
-    const decryptor = new MediaDecryptor(encryptionMetadata);
+    const metadata = jsonInput(encryptionMetadata, 'encryptionMetadata', mediaMetadataFields);
+    const decryptor = call(() => new wasm.WasmMediaDecryptor(metadata));
     const out = new Uint8Array(file.length);
     let at = 0;
     try {
       for (let start = 0; start < file.length; start += SLICE) {
-        const part = decryptor.update(file.subarray(start, start + SLICE));
+        const part = call(() => decryptor.update(file.subarray(start, start + SLICE)));
         out.set(part, at);
         at += part.length;
       }
-      const last = decryptor.finish();
+      const last = call(() => decryptor.finish());
       out.set(last, at);
       at += last.length;
     } catch (error) {
       out.fill(0);
       throw error;
+    } finally {
+      release(decryptor);
     }
     return out.subarray(0, at);
   }
@@ -560,32 +657,37 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
    * check on their outputs, in the protocol's order (media::checks in the core).
    */
   function decryptMediaPlatform(engine, file, encryptionMetadata) {
-    const metadata = call(() => new wasm.WasmMediaMetadata(encryptionMetadata));
+    const input = jsonInput(encryptionMetadata, 'encryptionMetadata', mediaMetadataFields);
+    const metadata = call(() => new wasm.WasmMediaMetadata(input));
     const secrets = [];
     let padded;
     try {
       const ciphertextLength = call(() => wasm.mediaCiphertextLength(file.length));
       const ciphertext = file.subarray(0, ciphertextLength);
       const tag = file.subarray(ciphertextLength);
-      const iv = metadata.iv;
-      call(() => metadata.checkEncryptedHash(engine.sha256(file)));
-      const hmacKey = metadata.hmacKey;
+      const iv = call(() => metadata.iv);
+      const fileHash = outputBytes(engine.sha256(file));
+      call(() => metadata.checkEncryptedHash(fileHash));
+      const hmacKey = call(() => metadata.hmacKey);
       secrets.push(hmacKey);
-      call(() => metadata.checkMac(engine.hmacSha256(hmacKey, iv, ciphertext), tag));
-      const encryptionKey = metadata.encryptionKey;
+      const mac = outputBytes(engine.hmacSha256(hmacKey, iv, ciphertext));
+      call(() => metadata.checkMac(mac, tag));
+      const encryptionKey = call(() => metadata.encryptionKey);
       secrets.push(encryptionKey);
       padded = engine.aes256CbcNoPadding(encryptionKey, iv, ciphertext);
-      const lastBlock = padded.subarray(ciphertextLength - 16, ciphertextLength);
+      const lastBlock = outputBytes(padded.subarray(ciphertextLength - 16, ciphertextLength));
+      secrets.push(lastBlock);
       const length = ciphertextLength - 16 + call(() => wasm.mediaCheckPadding(lastBlock));
       const plaintext = padded.subarray(0, length);
-      call(() => metadata.checkPlaintextHash(engine.sha256(plaintext)));
+      const plaintextHash = outputBytes(engine.sha256(plaintext));
+      call(() => metadata.checkPlaintextHash(plaintextHash));
       return plaintext;
     } catch (error) {
       padded?.fill(0);
       throw error;
     } finally {
       for (const secret of secrets) secret.fill(0);
-      metadata.free();
+      release(metadata);
     }
   }
 

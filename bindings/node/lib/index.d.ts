@@ -10,7 +10,9 @@ export type FlowCryptoErrorCode =
   | 'encrypted_hash_mismatch'
   | 'hmac_mismatch'
   | 'padding'
-  | 'plaintext_hash_mismatch';
+  | 'plaintext_hash_mismatch'
+  | 'invalid_configuration'
+  | 'internal';
 
 /** The error every operation throws (a real `Error` subclass). */
 export declare class FlowCryptoError extends Error {
@@ -18,7 +20,10 @@ export declare class FlowCryptoError extends Error {
   readonly name: 'FlowCryptoError';
   /** What went wrong, as a stable code. */
   code: FlowCryptoErrorCode;
-  /** 421 (malformed, key_unwrap, payload_auth), 432 (invalid_signature), 500 (invalid_key); null for media errors. */
+  /**
+   * 421 (malformed, key_unwrap, payload_auth), 432 (invalid_signature), 500 (invalid_key,
+   * invalid_configuration, internal); null for media errors.
+   */
   httpStatus: number | null;
 }
 
@@ -35,8 +40,8 @@ export declare class FlowPrivateKey {
   static fromPem(pem: string | Bytes, passphrase?: string | Bytes | null): FlowPrivateKey;
   /** PKCS#1, PKCS#8 or encrypted PKCS#8 DER. */
   static fromDer(der: Bytes, passphrase?: string | Bytes | null): FlowPrivateKey;
-  /** A new key of 2048 (default, what WhatsApp expects), 3072 or 4096 bits. */
-  static generate(bits?: number): FlowPrivateKey;
+  /** A new key of 2048 (default, what WhatsApp expects), 3072 or 4096 bits; any other size is `invalid_key`. */
+  static generate(bits?: number | bigint): FlowPrivateKey;
   /** The engines this build can use, the default first. */
   static readonly engines: RsaEngine[];
   /** The public key as SPKI PEM: what to upload to Meta. */
@@ -136,7 +141,10 @@ export declare class MediaDecryptor extends TransformStream<Bytes, Uint8Array> {
   readonly bytesProcessed: number;
 }
 
-/** Whether `header` (X-Hub-Signature-256) authenticates the raw body bytes with the app secret. */
+/**
+ * Whether `header` (X-Hub-Signature-256) authenticates the raw body bytes with the app secret.
+ * Throws FlowCryptoError `invalid_configuration` (500) for an empty app secret.
+ */
 export declare function verifySignature(
   rawBody: string | Bytes,
   header: string | null | undefined,

@@ -33,6 +33,7 @@ const flowEndpoint :Workerd.Worker = (
     (name = "examples/wa-flows-crypto", esModule = "export * from \"./node_modules/wa-flows-crypto/lib/worker.mjs\";"),
     (name = "examples/node_modules/wa-flows-crypto/lib/worker.mjs", esModule = embed "../../lib/worker.mjs"),
     (name = "examples/node_modules/wa-flows-crypto/lib/api.mjs", esModule = embed "../../lib/api.mjs"),
+    (name = "examples/node_modules/wa-flows-crypto/lib/input.mjs", esModule = embed "../../lib/input.mjs"),
     (name = "examples/node_modules/wa-flows-crypto/lib/webcrypto.mjs", esModule = embed "../../lib/webcrypto.mjs"),
     (name = "examples/node_modules/wa-flows-crypto/pkg/wa_flows_crypto_wasm.js", esModule = embed "../../pkg/wa_flows_crypto_wasm.js"),
     (name = "examples/node_modules/wa-flows-crypto/pkg/wa_flows_crypto_wasm_bg.wasm", wasm = embed "../../pkg/wa_flows_crypto_wasm_bg.wasm"),

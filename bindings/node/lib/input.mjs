@@ -1,0 +1,226 @@
+// JavaScript inputs read once, by their intrinsic properties, before anything else runs.
+//
+// A caller's object can lie: a Uint8Array subclass can override `length`, `byteLength`,
+// `buffer` and `byteOffset`, an object's `toString` or getters can return something new on
+// every read, a buffer can be detached or shared with another thread. So every byte input is
+// copied here through the built-in getters (captured when this module loads, before any
+// caller code can replace them), every string is checked to be well-formed Unicode, and a
+// response object is serialized with a replacer that refuses what JSON would silently change.
+// The copies are made before the first `await` of any operation: what the caller does to
+// their buffer afterwards changes nothing.
+
+const TypedArray = Object.getPrototypeOf(Uint8Array);
+const getter = (prototype, name) => Object.getOwnPropertyDescriptor(prototype, name).get;
+const typedArrayTag = getter(TypedArray.prototype, Symbol.toStringTag);
+const typedArrayBuffer = getter(TypedArray.prototype, 'buffer');
+const typedArrayOffset = getter(TypedArray.prototype, 'byteOffset');
+const typedArrayLength = getter(TypedArray.prototype, 'byteLength');
+const typedArraySet = TypedArray.prototype.set;
+const dataViewBuffer = getter(DataView.prototype, 'buffer');
+const dataViewOffset = getter(DataView.prototype, 'byteOffset');
+const dataViewLength = getter(DataView.prototype, 'byteLength');
+const arrayBufferLength = getter(ArrayBuffer.prototype, 'byteLength');
+const sharedArrayBufferLength =
+  typeof SharedArrayBuffer === 'function' ? getter(SharedArrayBuffer.prototype, 'byteLength') : undefined;
+const isView = ArrayBuffer.isView;
+const isWellFormed = String.prototype.isWellFormed;
+const stringify = JSON.stringify;
+const numberValue = Number.prototype.valueOf;
+const stringValue = String.prototype.valueOf;
+const booleanValue = Boolean.prototype.valueOf;
+const bigintValue = typeof BigInt === 'function' ? BigInt.prototype.valueOf : undefined;
+const { apply } = Reflect;
+const encoder = new TextEncoder();
+
+/** Whether `value` is a typed array (any element type), by its internal slot. */
+function isTypedArray(value) {
+  return apply(typedArrayTag, value, []) !== undefined;
+}
+
+/** Whether `value` is an ArrayBuffer (not shared), by its internal slot. */
+function isArrayBuffer(value) {
+  try {
+    apply(arrayBufferLength, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `value` is a SharedArrayBuffer, by its internal slot. */
+export function isSharedArrayBuffer(value) {
+  if (sharedArrayBufferLength === undefined || value === null || typeof value !== 'object') return false;
+  try {
+    apply(sharedArrayBufferLength, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `value` is bytes this package reads: an ArrayBuffer, a typed array or a DataView. */
+export function isBytes(value) {
+  return value !== null && typeof value === 'object' && (isView(value) || isArrayBuffer(value));
+}
+
+/** What `value` is, for an error message, without running any of its code. */
+export function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value !== 'object' && typeof value !== 'function') return `${typeof value} ${typeof value === 'symbol' ? '' : safeString(value)}`.trim();
+  if (isSharedArrayBuffer(value)) return 'a SharedArrayBuffer';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'function' ? 'a function' : 'an object';
+}
+
+function safeString(primitive) {
+  return typeof primitive === 'bigint' ? `${primitive}n` : String(primitive);
+}
+
+/** A fresh Uint8Array holding a copy of `length` bytes of `buffer` from `offset`. */
+function copyOf(buffer, offset, length, name) {
+  let view;
+  try {
+    view = new Uint8Array(buffer, offset, length);
+  } catch {
+    // The only way the built-in values do not make a view: the buffer was detached
+    // (transferred to a worker, `structuredClone(…, { transfer })`, `ArrayBuffer#transfer`).
+    throw new TypeError(`${name} is a view of a detached ArrayBuffer: its bytes are gone`);
+  }
+  const copy = new Uint8Array(length);
+  apply(typedArraySet, copy, [view]);
+  return copy;
+}
+
+/**
+ * A copy of the bytes of a typed array (Buffer included), a DataView or an ArrayBuffer, by
+ * their intrinsic byte length, or `undefined` if `value` is none of these. A shared buffer
+ * (SharedArrayBuffer) is refused: another thread could change it while it is read.
+ */
+export function copyBytes(value, name) {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (isView(value)) {
+    const typed = isTypedArray(value);
+    const buffer = apply(typed ? typedArrayBuffer : dataViewBuffer, value, []);
+    if (isSharedArrayBuffer(buffer)) {
+      throw new TypeError(`${name} is a view of a SharedArrayBuffer; copy it into an ArrayBuffer first`);
+    }
+    if (!typed) {
+      // DataView getters throw on a detached buffer.
+      try {
+        apply(dataViewLength, value, []);
+      } catch {
+        throw new TypeError(`${name} is a view of a detached ArrayBuffer: its bytes are gone`);
+      }
+    }
+    const offset = apply(typed ? typedArrayOffset : dataViewOffset, value, []);
+    const length = apply(typed ? typedArrayLength : dataViewLength, value, []);
+    return copyOf(buffer, offset, length, name);
+  }
+  if (isArrayBuffer(value)) return copyOf(value, 0, apply(arrayBufferLength, value, []), name);
+  if (isSharedArrayBuffer(value)) {
+    throw new TypeError(`${name} is a SharedArrayBuffer; copy it into an ArrayBuffer first`);
+  }
+  return undefined;
+}
+
+/** `text`, refused with a TypeError if it holds a lone surrogate (not encodable as UTF-8). */
+export function wellFormed(text, name) {
+  if (!apply(isWellFormed, text, [])) {
+    throw new TypeError(
+      `${name} holds a lone UTF-16 surrogate, which has no UTF-8 encoding; it would be replaced by U+FFFD`,
+    );
+  }
+  return text;
+}
+
+/** The UTF-8 bytes of a well-formed string. */
+export function utf8(text, name) {
+  return encoder.encode(wellFormed(text, name));
+}
+
+/**
+ * Bytes from a Uint8Array (Buffer included), an ArrayBuffer, any typed array or DataView, or,
+ * with `text`, a string (its UTF-8): always a fresh copy.
+ */
+export function bytes(value, name, { text = true } = {}) {
+  if (text && typeof value === 'string') return utf8(value, name);
+  const copy = copyBytes(value, name);
+  if (copy !== undefined) return copy;
+  throw new TypeError(`${name} must be a Uint8Array${text ? ' or a string' : ''}, got ${describe(value)}`);
+}
+
+/** As `bytes`, with `undefined` and `null` standing for "none". */
+export function optionalBytes(value, name) {
+  return value === undefined || value === null ? undefined : bytes(value, name);
+}
+
+/**
+ * JSON text of a response object, refusing what `JSON.stringify` would silently turn into
+ * something else (Python's `json.dumps` refuses these too): a function or a symbol (dropped,
+ * or the whole body gone), a non-finite number (sent as `null`), a BigInt, a shared buffer,
+ * a cycle. `undefined` inside an object stays JSON's "no such member".
+ */
+export function responseJson(response) {
+  let text;
+  try {
+    text = apply(stringify, JSON, [response, replacer]);
+  } catch (error) {
+    if (error instanceof RefusedValue) throw new TypeError(`response ${error.message}`);
+    if (error instanceof TypeError && /circular/i.test(error.message)) {
+      // V8's words for a cycle ("Converting circular structure to JSON …").
+      throw new TypeError('response is not JSON-serializable: it contains a circular reference');
+    }
+    throw error; // a caller's toJSON or getter threw: theirs to see as it is
+  }
+  if (typeof text !== 'string') throw new TypeError(`response is not JSON-serializable: ${describe(response)}`);
+  return text;
+}
+
+class RefusedValue extends Error {}
+
+function at(key) {
+  return key === '' ? '' : ` at ${JSON.stringify(String(key))}`;
+}
+
+function replacer(key, value) {
+  switch (typeof value) {
+    case 'number':
+      if (!Number.isFinite(value)) throw new RefusedValue(`holds ${value}${at(key)}, which JSON cannot represent`);
+      return value;
+    case 'bigint':
+      throw new RefusedValue(`holds a BigInt${at(key)}, which JSON cannot represent; convert it to a number or a string`);
+    case 'function':
+    case 'symbol':
+      throw new RefusedValue(`holds a ${typeof value}${at(key)}, which JSON cannot represent`);
+    case 'string':
+      if (!apply(isWellFormed, value, [])) throw new RefusedValue(`holds a lone UTF-16 surrogate${at(key)}`);
+      return value;
+    case 'object':
+      return value === null ? value : unboxed(key, value);
+    default:
+      return value;
+  }
+}
+
+/** A boxed primitive read once by its internal slot; other objects as they are. */
+function unboxed(key, value) {
+  for (const [valueOf, kind] of [
+    [numberValue, 'number'],
+    [stringValue, 'string'],
+    [booleanValue, 'boolean'],
+    [bigintValue, 'bigint'],
+  ]) {
+    if (valueOf === undefined) continue;
+    let primitive;
+    try {
+      primitive = apply(valueOf, value, []);
+    } catch {
+      continue;
+    }
+    if (kind === 'bigint') throw new RefusedValue(`holds a BigInt${at(key)}, which JSON cannot represent`);
+    return replacer(key, primitive);
+  }
+  if (isSharedArrayBuffer(value)) throw new RefusedValue(`holds a SharedArrayBuffer${at(key)}, which JSON cannot represent`);
+  return value;
+}
