@@ -176,6 +176,41 @@ impl FlowRequest {
     }
 }
 
+/// The view every binding builds its `FlowRequest` from, so that none re-derives a rule:
+/// `action` as the core names it (`ping`, `INIT`, `data_exchange`, `BACK`, or an unknown one as
+/// sent), `screen`, `data`, `flow_token`, `version`, `is_ping`, and `error_notification`
+/// (`null` or `{error, error_message, error_key}`).
+///
+/// ```
+/// use wa_flows_crypto::FlowRequest;
+/// let request = FlowRequest::from_json(r#"{"action":"init","data":{"error_key":"k"}}"#)?;
+/// let view = serde_json::to_value(&request).unwrap();
+/// assert_eq!(view["action"], "INIT");
+/// assert_eq!(view["error_notification"]["error_key"], "k");
+/// # Ok::<(), wa_flows_crypto::Error>(())
+/// ```
+impl serde::Serialize for FlowRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let notification = self.error_notification().map(|notification| {
+            serde_json::json!({
+                "error": notification.error,
+                "error_message": notification.error_message,
+                "error_key": notification.error_key,
+            })
+        });
+        let mut view = serializer.serialize_struct("FlowRequest", 7)?;
+        view.serialize_field("action", self.action.as_wire())?;
+        view.serialize_field("screen", &self.screen)?;
+        view.serialize_field("data", &self.data)?;
+        view.serialize_field("flow_token", &self.flow_token)?;
+        view.serialize_field("version", &self.version)?;
+        view.serialize_field("is_ping", &self.is_ping())?;
+        view.serialize_field("error_notification", &notification)?;
+        view.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 pub mod client;
 mod encoding;
+pub mod endpoint;
 pub mod error;
 pub mod flow;
 pub mod key;
@@ -11,6 +12,7 @@ pub mod request;
 pub mod response;
 pub mod signature;
 
+pub use endpoint::{FlowEndpoint, FlowTokenSignaturePolicy, OpenedRequest};
 pub use error::{Error, ErrorKind, FlowTokenError, KeyError, Result, SignatureError};
 pub use flow::{Action, FlowRequest};
 pub use key::{FlowKeyRing, FlowPrivateKey, FlowPublicKey, RsaEngine};
