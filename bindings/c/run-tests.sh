@@ -80,7 +80,7 @@ build() { # name, extra flags...
 
 run_all() { # variant, runner...
   local variant="$1"; shift
-  "$@" "$BUILD/$variant/test_vectors" "$WFC_FIXTURES"
+  "$@" "$BUILD/$variant/test_vectors" "$WFC_FIXTURES" "$VECTORS"
   "$@" "$BUILD/$variant/test_api" "$VECTORS"
 }
 

@@ -36,6 +36,11 @@
 #include <stdint.h>
 
 /**
+ * The HTTP status of an invalid or expired flow token (see wfc_opened_request_flow_token_error()).
+ */
+#define WFC_FLOW_TOKEN_ERROR_STATUS FLOW_TOKEN_ERROR_STATUS
+
+/**
  * The size wfc_private_key_generate() uses when `bits` is 0, and the one WhatsApp Flows
  * expects.
  */
@@ -160,6 +165,61 @@ typedef uint32_t wfc_status;
 #endif // __cplusplus
 
 /**
+ * The outcome of wfc_verify_flow_token_signature() when it returns `WFC_STATUS_OK`.
+ */
+enum wfc_flow_token_signature
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The request's `flow_token_signature` holds.
+   */
+  WFC_FLOW_TOKEN_SIGNATURE_VERIFIED = 1,
+  /**
+   * The request has no `flow_token_signature` (data API 3.0, or a ping).
+   */
+  WFC_FLOW_TOKEN_SIGNATURE_ABSENT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wfc_flow_token_signature wfc_flow_token_signature;
+#else
+typedef uint32_t wfc_flow_token_signature;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What wfc_flow_endpoint_open() does with data API 4.0's `flow_token_signature`. Passed as a
+ * plain integer, so that any number is safe: an unknown one is `WFC_STATUS_INVALID_CONFIGURATION`.
+ */
+enum wfc_flow_token_signature_policy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Verify it when present; accept requests without (data API 3.0). The default.
+   */
+  WFC_FLOW_TOKEN_SIGNATURE_POLICY_IF_PRESENT = 0,
+  /**
+   * Every request but a ping must carry a valid one.
+   */
+  WFC_FLOW_TOKEN_SIGNATURE_POLICY_REQUIRED = 1,
+  /**
+   * Do not look at it.
+   */
+  WFC_FLOW_TOKEN_SIGNATURE_POLICY_OFF = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wfc_flow_token_signature_policy wfc_flow_token_signature_policy;
+#else
+typedef uint32_t wfc_flow_token_signature_policy;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A decrypted request: its plaintext JSON text and the key to answer it with. Immutable;
  * the AES key is zeroized by wfc_decrypted_request_free().
  */
@@ -170,6 +230,18 @@ typedef struct wfc_decrypted_request wfc_decrypted_request;
  * key themselves (an HSM, a KMS) and then call wfc_decrypt_payload(). Immutable.
  */
 typedef struct wfc_encrypted_request wfc_encrypted_request;
+
+/**
+ * A Flows endpoint's cryptography, configured once: a key ring, app secrets and a
+ * flow-token-signature policy. Immutable and safe to share between threads.
+ */
+typedef struct wfc_flow_endpoint wfc_flow_endpoint;
+
+/**
+ * The business's private keys, newest first, for key rotation: wfc_key_ring_decrypt_request()
+ * tries them in order. Immutable and safe to share between threads, like a key.
+ */
+typedef struct wfc_key_ring wfc_key_ring;
 
 /**
  * Decrypts a CDN file fed in chunks. Mutable state: one thread at a time.
@@ -194,6 +266,11 @@ typedef struct wfc_media_metadata wfc_media_metadata;
 typedef struct wfc_media_verifier wfc_media_verifier;
 
 /**
+ * A request that passed every step of wfc_flow_endpoint_open(). Immutable.
+ */
+typedef struct wfc_opened_request wfc_opened_request;
+
+/**
  * The business private key (RSA, 2048 to 8192 bits).
  *
  * Immutable once loaded and safe to use from many threads at once: load it once at start-up
@@ -207,9 +284,178 @@ typedef struct wfc_private_key wfc_private_key;
  */
 typedef struct wfc_response_key wfc_response_key;
 
+/**
+ * One input in an array of inputs (several app secrets, say): `data` may be NULL only if
+ * `len` is 0.
+ */
+typedef struct wfc_bytes {
+  /**
+   * The first byte.
+   */
+  const uint8_t *data;
+  /**
+   * How many bytes.
+   */
+  size_t len;
+} wfc_bytes;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Makes an endpoint. `app_secrets` may be empty (NULL, 0): request signatures are then not
+ * checked. `policy` is a #wfc_flow_token_signature_policy. The endpoint keeps its own copies of
+ * the keys and secrets. Release it with wfc_flow_endpoint_free().
+ *
+ * Errors: `WFC_STATUS_INVALID_CONFIGURATION` for an empty secret, an unknown policy, or
+ * `required` without a secret.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_flow_endpoint_new(const struct wfc_key_ring *ring,
+                                 const struct wfc_bytes *app_secrets,
+                                 size_t app_secrets_count,
+                                 uint32_t policy,
+                                 struct wfc_flow_endpoint **endpoint_out);
+
+/**
+ * Releases an endpoint and zeroizes its keys and secrets. NULL is a no-op.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+void wfc_flow_endpoint_free(struct wfc_flow_endpoint *endpoint);
+
+/**
+ * Runs every step on one POST, in order: the `X-Hub-Signature-256` header (`signature_header`
+ * may be NULL when absent), decryption with the key ring, the flow request, and the flow token
+ * signature. `now` is the caller's clock in Unix seconds. On success `*opened_out` holds the
+ * opened request, to release with wfc_opened_request_free().
+ *
+ * Errors, each with its wfc_status_http_status(): `WFC_STATUS_INVALID_SIGNATURE` (432),
+ * `WFC_STATUS_MALFORMED`, `WFC_STATUS_KEY_UNWRAP`, `WFC_STATUS_PAYLOAD_AUTH` (421),
+ * `WFC_STATUS_INVALID_FLOW_TOKEN_SIGNATURE` (427).
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_flow_endpoint_open(const struct wfc_flow_endpoint *endpoint,
+                                  const uint8_t *body,
+                                  size_t body_len,
+                                  const uint8_t *signature_header,
+                                  size_t signature_header_len,
+                                  int64_t now,
+                                  struct wfc_opened_request **opened_out);
+
+/**
+ * Releases an opened request and zeroizes its key. NULL is a no-op.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+void wfc_opened_request_free(struct wfc_opened_request *opened);
+
+/**
+ * The typed view of the request as JSON text (see wfc_decrypted_request_flow()).
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_opened_request_flow(const struct wfc_opened_request *opened,
+                                   uint8_t *out,
+                                   size_t out_cap,
+                                   size_t *out_len);
+
+/**
+ * The decrypted JSON text, exactly as WhatsApp sent it.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_opened_request_plaintext(const struct wfc_opened_request *opened,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len);
+
+/**
+ * Which key of the ring opened the request (0 is the newest), or 0 if `opened` is NULL.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+size_t wfc_opened_request_key_index(const struct wfc_opened_request *opened);
+
+/**
+ * What the flow token signature check found: a #wfc_flow_token_signature value
+ * (`WFC_FLOW_TOKEN_SIGNATURE_VERIFIED` or `_ABSENT`), or 0 when it was not checked (policy
+ * `off`, or no app secret), or `opened` is NULL.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+uint32_t wfc_opened_request_flow_token_signature(const struct wfc_opened_request *opened);
+
+/**
+ * The answer the protocol fixes for this request, if any: `{"data":{"status":"active"}}` for
+ * a ping, `{"data":{"acknowledged":true}}` for an error notification. Writes nothing and sets
+ * `*out_len` to 0 when the flow must answer itself. Encrypt it with
+ * wfc_opened_request_respond().
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_opened_request_automatic_response(const struct wfc_opened_request *opened,
+                                                 uint8_t *out,
+                                                 size_t out_cap,
+                                                 size_t *out_len);
+
+/**
+ * Encrypts the answer: the HTTP body (base64, `text/plain`, status 200), of exactly
+ * wfc_encrypt_response_len(answer_len) bytes.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_opened_request_respond(const struct wfc_opened_request *opened,
+                                      const uint8_t *answer,
+                                      size_t answer_len,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+/**
+ * The body to send with status #WFC_FLOW_TOKEN_ERROR_STATUS (427) for a flow token the
+ * application itself finds expired or invalid: the encrypted `{"error_msg": …}`, which
+ * WhatsApp shows the user. `error_msg` is UTF-8 text.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_opened_request_flow_token_error(const struct wfc_opened_request *opened,
+                                               const uint8_t *error_msg,
+                                               size_t error_msg_len,
+                                               uint8_t *out,
+                                               size_t out_cap,
+                                               size_t *out_len);
+
+/**
+ * The typed view of a decrypted request, as JSON text: `action` as the library names it
+ * (`ping`, `INIT`, `data_exchange`, `BACK`, or an unknown one as sent), `screen`, `data`,
+ * `flow_token`, `version`, `is_ping`, and `error_notification` (`null` or
+ * `{error, error_message, error_key}`). A call with `out_cap` 0 reports the length needed.
+ *
+ * Errors: `WFC_STATUS_MALFORMED` (421) when the request has no string `action`, or a
+ * `screen`, `flow_token` or `version` that is not a string.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_decrypted_request_flow(const struct wfc_decrypted_request *request,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
 
 /**
  * Loads a private key from PEM text (PKCS#1 `RSA PRIVATE KEY`, PKCS#8 `PRIVATE KEY`,
@@ -366,6 +612,38 @@ wfc_status wfc_private_key_private_der(const struct wfc_private_key *key,
                                        uint8_t *out,
                                        size_t out_cap,
                                        size_t *out_len);
+
+/**
+ * Makes a key ring of `keys_count` keys, newest first. The ring holds its own copies: the
+ * keys may be freed afterwards. On success `*ring_out` holds a ring to release with
+ * wfc_key_ring_free().
+ *
+ * Errors: `WFC_STATUS_INVALID_CONFIGURATION` for an empty list; `WFC_STATUS_NULL_PARAMETER`
+ * for a NULL key in it.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header; `keys` is NULL (only with
+ * a count of 0) or points to `keys_count` key handles.
+ */
+wfc_status wfc_key_ring_new(const struct wfc_private_key *const *keys,
+                            size_t keys_count,
+                            struct wfc_key_ring **ring_out);
+
+/**
+ * Releases a key ring and zeroizes its keys. NULL is a no-op.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+void wfc_key_ring_free(struct wfc_key_ring *ring);
+
+/**
+ * How many keys the ring holds, or 0 if `ring` is NULL.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+size_t wfc_key_ring_len(const struct wfc_key_ring *ring);
 
 /**
  * Parses `encryption_metadata` JSON exactly as it arrives in the flow request (the object
@@ -567,6 +845,28 @@ wfc_status wfc_decrypt_request(const struct wfc_private_key *key,
                                const uint8_t *body,
                                size_t body_len,
                                struct wfc_decrypted_request **request_out);
+
+/**
+ * As wfc_decrypt_request(), with the first key of the ring whose RSA-OAEP unwrap succeeds;
+ * wfc_decrypted_request_key_index() then says which one. When none does, the status is
+ * `WFC_STATUS_KEY_UNWRAP` (421: WhatsApp re-fetches the public key).
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_key_ring_decrypt_request(const struct wfc_key_ring *ring,
+                                        const uint8_t *body,
+                                        size_t body_len,
+                                        struct wfc_decrypted_request **request_out);
+
+/**
+ * Which key of the ring opened the request (0, the newest, for wfc_decrypt_request()), or 0
+ * if `request` is NULL.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+size_t wfc_decrypted_request_key_index(const struct wfc_decrypted_request *request);
 
 /**
  * Releases a decrypted request and zeroizes its key. NULL is a no-op.
@@ -790,6 +1090,67 @@ wfc_status wfc_sign(const uint8_t *body,
                     uint8_t *out,
                     size_t out_cap,
                     size_t *out_len);
+
+/**
+ * As wfc_verify_signature(), accepting any of `app_secrets_count` app secrets (newest first),
+ * for rotation after the app secret is reset. Every secret is compared, in constant time.
+ *
+ * `matched_index_out` may be NULL; otherwise, on success, it receives the index of the secret
+ * that matched (so that an operator can tell when the old one is no longer used).
+ *
+ * Errors: as wfc_verify_signature(), and `WFC_STATUS_INVALID_CONFIGURATION` for no secrets or
+ * an empty one.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_verify_signature_any(const uint8_t *body,
+                                    size_t body_len,
+                                    const uint8_t *header,
+                                    size_t header_len,
+                                    const struct wfc_bytes *app_secrets,
+                                    size_t app_secrets_count,
+                                    size_t *matched_index_out);
+
+/**
+ * Data API 4.0: verifies the `flow_token_signature` of a decrypted request (its JSON text,
+ * wfc_decrypted_request_plaintext()): an HS256 JWT over the request's `flow_token`, made with
+ * the Meta app secret. `app_secrets` are the secrets to accept, newest first; `now` is the
+ * caller's clock in Unix seconds (`exp` and `nbf` get 60 s of leeway).
+ *
+ * On `WFC_STATUS_OK`, `*outcome_out` says whether the signature was verified or absent.
+ *
+ * Errors: `WFC_STATUS_INVALID_FLOW_TOKEN_SIGNATURE` (HTTP 427) when the field is present but
+ * wrong in any way; `WFC_STATUS_MALFORMED` when `request` is not a flow request;
+ * `WFC_STATUS_INVALID_CONFIGURATION` for no secrets or an empty one.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_verify_flow_token_signature(const uint8_t *request,
+                                           size_t request_len,
+                                           const struct wfc_bytes *app_secrets,
+                                           size_t app_secrets_count,
+                                           int64_t now,
+                                           wfc_flow_token_signature *outcome_out);
+
+/**
+ * Writes a `flow_token_signature` as Flows makes it (an HS256 JWT over `{"flow_token": …}`),
+ * for clients and tests. `exp` is included when `has_exp` is non-zero. A call with `out_cap`
+ * 0 returns `WFC_STATUS_BUFFER_TOO_SMALL` with the length needed in `*out_len`.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_sign_flow_token(const uint8_t *flow_token,
+                               size_t flow_token_len,
+                               const uint8_t *app_secret,
+                               size_t app_secret_len,
+                               uint8_t has_exp,
+                               int64_t exp,
+                               uint8_t *out,
+                               size_t out_cap,
+                               size_t *out_len);
 
 /**
  * The stable code string of a status (`"ok"`, `"malformed"`, `"key_unwrap"`, ...,

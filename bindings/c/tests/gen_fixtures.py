@@ -82,6 +82,20 @@ with open(os.path.join(out_dir, "media.fix"), "wb") as out:
         field(out, e.get("error"))
     count["media"] = len(data["vectors"])
 
+with open(os.path.join(out_dir, "flow_token.fix"), "wb") as out:
+    data = load("flow_token.json")
+    for v in data["vectors"]:
+        e = v["expect"]
+        secrets = v["app_secret"] if isinstance(v["app_secret"], list) else [v["app_secret"]]
+        field(out, v["name"])
+        field(out, v["request"])
+        field(out, "\n".join(secrets))
+        field(out, str(v["now"]))
+        field(out, e["ok"])
+        field(out, e.get("signature"))
+        field(out, e.get("error"))
+    count["flow_token"] = len(data["vectors"])
+
 with open(os.path.join(out_dir, "counts.txt"), "w") as out:
     for kind, n in count.items():
         out.write(f"{kind} {n}\n")

@@ -213,6 +213,76 @@ static void *decrypt_many(void *arg) {
 }
 
 /* A key is immutable: many threads decrypt with the same one at once. */
+/* Rotation and the endpoint tier: configuration errors are 500, secrets are tried in order. */
+static void test_rotation_configuration(void) {
+  const uint8_t body[] = "{}";
+  uint8_t header[WFC_SIGNATURE_HEADER_LEN];
+  size_t header_len = 0, matched = 99;
+  wfc_bytes secrets[2] = {{(const uint8_t *)"new", 3}, {(const uint8_t *)"old", 3}};
+  wfc_bytes with_empty[2] = {{(const uint8_t *)"new", 3}, {NULL, 0}};
+  wfc_key_ring *ring = (wfc_key_ring *)0x1;
+  wfc_flow_endpoint *endpoint = (wfc_flow_endpoint *)0x1;
+  const wfc_private_key *keys[1] = {shared_key};
+  wfc_flow_token_signature outcome;
+
+  CHECK_STATUS(wfc_sign(body, 2, (const uint8_t *)"old", 3, header, sizeof header, &header_len),
+               WFC_STATUS_OK, "sign with the old secret");
+  CHECK_STATUS(wfc_verify_signature_any(body, 2, header, header_len, secrets, 2, &matched),
+               WFC_STATUS_OK, "the old secret verifies");
+  CHECK(matched == 1, "matched the second secret, got %zu", matched);
+  CHECK_STATUS(wfc_verify_signature_any(body, 2, header, header_len, secrets, 1, NULL),
+               WFC_STATUS_INVALID_SIGNATURE, "the new secret alone does not");
+  CHECK_STATUS(wfc_verify_signature_any(body, 2, header, header_len, NULL, 0, NULL),
+               WFC_STATUS_INVALID_CONFIGURATION, "no secrets");
+  CHECK_STATUS(wfc_verify_signature_any(body, 2, header, header_len, with_empty, 2, NULL),
+               WFC_STATUS_INVALID_CONFIGURATION, "an empty secret in the list");
+  CHECK_STATUS(wfc_verify_signature_any(body, 2, header, header_len, NULL, 2, NULL),
+               WFC_STATUS_NULL_PARAMETER, "NULL secrets with a count");
+  CHECK_STATUS(wfc_verify_flow_token_signature(body, 2, secrets, 2, 0, &outcome), WFC_STATUS_MALFORMED,
+               "a request without an action");
+  CHECK_STATUS(wfc_verify_flow_token_signature((const uint8_t *)"{\"action\":\"ping\"}", 17,
+                                               secrets, 2, 0, NULL),
+               WFC_STATUS_NULL_PARAMETER, "outcome_out NULL");
+
+  CHECK_STATUS(wfc_key_ring_new(NULL, 0, &ring), WFC_STATUS_INVALID_CONFIGURATION, "empty ring");
+  CHECK(ring == (wfc_key_ring *)0x1, "ring_out written on failure");
+  {
+    const wfc_private_key *with_null[2] = {shared_key, NULL};
+    CHECK_STATUS(wfc_key_ring_new(with_null, 2, &ring), WFC_STATUS_NULL_PARAMETER, "NULL key");
+  }
+  CHECK_STATUS(wfc_key_ring_new(keys, 1, &ring), WFC_STATUS_OK, "ring of one");
+  CHECK_STATUS(wfc_flow_endpoint_new(ring, with_empty, 2, WFC_FLOW_TOKEN_SIGNATURE_POLICY_OFF,
+                                     &endpoint),
+               WFC_STATUS_INVALID_CONFIGURATION, "an empty secret");
+  CHECK_STATUS(wfc_flow_endpoint_new(ring, NULL, 0, WFC_FLOW_TOKEN_SIGNATURE_POLICY_REQUIRED,
+                                     &endpoint),
+               WFC_STATUS_INVALID_CONFIGURATION, "required without a secret");
+  CHECK_STATUS(wfc_flow_endpoint_new(ring, secrets, 2, 7, &endpoint),
+               WFC_STATUS_INVALID_CONFIGURATION, "an unknown policy");
+  CHECK(endpoint == (wfc_flow_endpoint *)0x1, "endpoint_out written on failure");
+  CHECK(wfc_status_http_status(WFC_STATUS_INVALID_CONFIGURATION) == 500, "500");
+  CHECK_STATUS(wfc_flow_endpoint_new(ring, secrets, 2, WFC_FLOW_TOKEN_SIGNATURE_POLICY_REQUIRED,
+                                     &endpoint),
+               WFC_STATUS_OK, "endpoint");
+  {
+    wfc_opened_request *opened = NULL;
+    CHECK_STATUS(wfc_flow_endpoint_open(endpoint, shared_body, shared_body_len, NULL, 0, 0,
+                                        &opened),
+                 WFC_STATUS_INVALID_SIGNATURE, "unsigned body");
+    CHECK(wfc_status_http_status(WFC_STATUS_INVALID_SIGNATURE) == 432, "432");
+    CHECK(opened == NULL, "opened_out written on failure");
+  }
+  wfc_flow_endpoint_free(endpoint);
+  wfc_key_ring_free(ring);
+  wfc_flow_endpoint_free(NULL);
+  wfc_key_ring_free(NULL);
+  wfc_opened_request_free(NULL);
+  CHECK(wfc_key_ring_len(NULL) == 0 && wfc_opened_request_key_index(NULL) == 0 &&
+            wfc_opened_request_flow_token_signature(NULL) == 0 &&
+            wfc_decrypted_request_key_index(NULL) == 0,
+        "accessors of NULL give 0");
+}
+
 static void test_threads_and_round_trip(void) {
   char path[4096];
   size_t pem_len = 0, len = 0;
@@ -275,6 +345,7 @@ static void test_threads_and_round_trip(void) {
   }
   wfc_decrypted_request_free(req);
   wfc_response_key_free(rk);
+  test_rotation_configuration();
   wfc_private_key_free(shared_key);
   free_record(r, 10);
   free(pem);

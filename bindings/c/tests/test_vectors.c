@@ -1,7 +1,18 @@
-/* Runs every shared vector (requests, responses, signatures, media) through the C ABI. */
+/* Runs every vector (requests, responses, signatures, flow tokens, media) through the C ABI. */
 #include "testutil.h"
 
 static const char *fixtures;
+static const char *vectors_dir;
+
+static int contains(const uint8_t *haystack, size_t len, const char *needle) {
+  size_t n = strlen(needle), i;
+  for (i = 0; i + n <= len; i++) {
+    if (memcmp(haystack + i, needle, n) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
 
 static int expected_error_matches(const char *name, wfc_status status, const char *error) {
   const char *got = wfc_status_str(status);
@@ -169,6 +180,118 @@ static void test_signatures(void) {
   CHECK(n >= 5, "only %d signature vectors", n);
 }
 
+/* Data API 4.0: every flow_token_signature vector (secrets are newline-separated). */
+static void test_flow_tokens(void) {
+  FILE *f = open_fixture(fixtures, "flow_token.fix");
+  field r[7];
+  int n = 0;
+  while (read_record(f, r, 7)) {
+    const char *name = (const char *)r[0].data;
+    int ok = r[4].data[0] == '1';
+    wfc_bytes secrets[8];
+    size_t count = 0, start = 0, i;
+    wfc_flow_token_signature outcome = (wfc_flow_token_signature)0;
+    wfc_status st;
+    for (i = 0; i <= r[2].len && count < 8; i++) {
+      if (i == r[2].len || r[2].data[i] == '\n') {
+        secrets[count].data = r[2].data + start;
+        secrets[count].len = i - start;
+        count++;
+        start = i + 1;
+      }
+    }
+    st = wfc_verify_flow_token_signature(r[1].data, r[1].len, secrets, count,
+                                         strtoll((const char *)r[3].data, NULL, 10), &outcome);
+    n++;
+    if (ok) {
+      wfc_flow_token_signature want = strcmp((const char *)r[5].data, "verified") == 0
+                                          ? WFC_FLOW_TOKEN_SIGNATURE_VERIFIED
+                                          : WFC_FLOW_TOKEN_SIGNATURE_ABSENT;
+      CHECK_STATUS(st, WFC_STATUS_OK, name);
+      CHECK(outcome == want, "%s: outcome %u", name, (unsigned)outcome);
+    } else {
+      CHECK_STATUS(st, WFC_STATUS_INVALID_FLOW_TOKEN_SIGNATURE, name);
+      CHECK(strcmp(wfc_status_str(st), (const char *)r[6].data) == 0, "%s: code", name);
+      CHECK(wfc_status_http_status(st) == 427, "%s: HTTP 427", name);
+      CHECK(outcome == (wfc_flow_token_signature)0, "%s: outcome written on failure", name);
+    }
+    free_record(r, 7);
+  }
+  fclose(f);
+  CHECK(n >= 41, "only %d flow token vectors", n);
+}
+
+/* Every good request opens through a ring whose first key is another one, and through an
+ * endpoint without secrets; the flow view names the action. */
+static void test_rotation(void) {
+  FILE *f = open_fixture(fixtures, "requests.fix");
+  field r[10];
+  char path[4096];
+  size_t other_len = 0, main_len = 0;
+  uint8_t *other_pem, *main_pem;
+  wfc_private_key *keys[2] = {NULL, NULL};
+  wfc_key_ring *ring = NULL;
+  wfc_flow_endpoint *endpoint = NULL;
+  int n = 0;
+  snprintf(path, sizeof path, "%s/keys/rsa2048_other.pem", vectors_dir);
+  other_pem = read_file(path, &other_len);
+  snprintf(path, sizeof path, "%s/keys/rsa2048_pkcs8.pem", vectors_dir);
+  main_pem = read_file(path, &main_len);
+  CHECK_STATUS(wfc_private_key_from_pem(other_pem, other_len, NULL, 0, &keys[0]), WFC_STATUS_OK,
+               "other key");
+  CHECK_STATUS(wfc_private_key_from_pem(main_pem, main_len, NULL, 0, &keys[1]), WFC_STATUS_OK,
+               "main key");
+  CHECK_STATUS(wfc_key_ring_new((const wfc_private_key *const *)keys, 2, &ring), WFC_STATUS_OK,
+               "ring");
+  /* The ring holds copies: the keys can go. */
+  wfc_private_key_free(keys[0]);
+  wfc_private_key_free(keys[1]);
+  CHECK(wfc_key_ring_len(ring) == 2, "ring of 2");
+  CHECK_STATUS(wfc_flow_endpoint_new(ring, NULL, 0, WFC_FLOW_TOKEN_SIGNATURE_POLICY_IF_PRESENT,
+                                     &endpoint),
+               WFC_STATUS_OK, "endpoint");
+  while (read_record(f, r, 10)) {
+    const char *name = (const char *)r[0].data;
+    int ok = r[5].data[0] == '1';
+    if (ok && strstr((const char *)r[1].data, "/rsa2048_pkcs8.pem") != NULL) {
+      wfc_decrypted_request *req = NULL;
+      wfc_opened_request *opened = NULL;
+      uint8_t view[1 << 12];
+      size_t len = 0;
+      n++;
+      CHECK_STATUS(wfc_key_ring_decrypt_request(ring, r[4].data, r[4].len, &req), WFC_STATUS_OK,
+                   name);
+      CHECK(wfc_decrypted_request_key_index(req) == 1, "%s: opened by the second key", name);
+      CHECK_STATUS(wfc_flow_endpoint_open(endpoint, r[4].data, r[4].len, NULL, 0, 0, &opened),
+                   WFC_STATUS_OK, name);
+      CHECK(wfc_opened_request_key_index(opened) == 1, "%s: endpoint key index", name);
+      CHECK(wfc_opened_request_flow_token_signature(opened) == 0, "%s: nothing checked", name);
+      if (wfc_opened_request_flow(opened, view, sizeof view, &len) == WFC_STATUS_OK) {
+        CHECK(contains(view, len, "\"action\":"), "%s: flow view", name);
+      }
+      if (strcmp(name, "ping") == 0) {
+        uint8_t automatic[64];
+        size_t automatic_len = 0;
+        CHECK_STATUS(wfc_opened_request_automatic_response(opened, automatic, sizeof automatic,
+                                                           &automatic_len),
+                     WFC_STATUS_OK, name);
+        CHECK(bytes_eq(automatic, automatic_len, (const uint8_t *)"{\"data\":{\"status\":\"active\"}}",
+                       28),
+              "ping answered");
+      }
+      wfc_opened_request_free(opened);
+      wfc_decrypted_request_free(req);
+    }
+    free_record(r, 10);
+  }
+  fclose(f);
+  CHECK(n >= 8, "only %d requests through the ring", n);
+  wfc_flow_endpoint_free(endpoint);
+  wfc_key_ring_free(ring);
+  free(other_pem);
+  free(main_pem);
+}
+
 /* Streams `file` through a decryptor in chunks of `chunk`; returns the status of finish. */
 static wfc_status stream_decrypt(const wfc_media_metadata *md, const uint8_t *file, size_t len,
                                  size_t chunk, uint8_t **plain, size_t *plain_len) {
@@ -296,14 +419,17 @@ static void test_media(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s FIXTURE_DIR\n", argv[0]);
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s FIXTURE_DIR VECTORS_DIR\n", argv[0]);
     return 2;
   }
   fixtures = argv[1];
+  vectors_dir = argv[2];
   test_requests();
   test_responses();
   test_signatures();
+  test_flow_tokens();
+  test_rotation();
   test_media();
   return finish_tests("test_vectors");
 }

@@ -126,6 +126,46 @@ pub(crate) unsafe fn input<'a>(
     Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
 }
 
+/// One input in an array of inputs (several app secrets, say): `data` may be NULL only if
+/// `len` is 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct wfc_bytes {
+    /// The first byte.
+    pub data: *const u8,
+    /// How many bytes.
+    pub len: usize,
+}
+
+/// An input array `(items, count)` of [`wfc_bytes`]: NULL is allowed only with `count == 0`.
+///
+/// # Safety
+/// `items` is NULL or valid for reads of `count` `wfc_bytes`, each of which follows the
+/// contract of [`input`], for `'a`.
+pub(crate) unsafe fn inputs<'a>(
+    items: *const wfc_bytes,
+    count: usize,
+    name: &'static str,
+) -> Result<Vec<&'a [u8]>, Failure> {
+    if items.is_null() {
+        return if count == 0 {
+            Ok(Vec::new())
+        } else {
+            Err(Failure::null(name))
+        };
+    }
+    if count > isize::MAX as usize / core::mem::size_of::<wfc_bytes>() {
+        return Err(Failure::malformed("an array length is too large"));
+    }
+    // SAFETY: non-NULL, and the caller guarantees `count` readable items (header conventions).
+    let items = unsafe { core::slice::from_raw_parts(items, count) };
+    items
+        .iter()
+        // SAFETY: each item follows the contract of `input` (header conventions).
+        .map(|item| unsafe { input(item.data, item.len, name) })
+        .collect()
+}
+
 /// An optional input: NULL means absent (whatever the length).
 ///
 /// # Safety

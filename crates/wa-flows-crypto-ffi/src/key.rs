@@ -1,6 +1,6 @@
 //! The business private key.
 
-use wa_flows_crypto::FlowPrivateKey;
+use wa_flows_crypto::{FlowKeyRing, FlowPrivateKey};
 
 use crate::ffi::{free, guard, guard_value, handle, handle_out, input, optional_input, out_buf};
 use crate::status::wfc_status;
@@ -304,6 +304,74 @@ pub unsafe extern "C" fn wfc_private_key_private_der(
         let (key, out) = unsafe { (handle(key, "key")?, out_buf(out, out_cap, out_len)?) };
         let der = key.0.private_key_der()?;
         out.put(&der)
+    })
+}
+
+/// The business's private keys, newest first, for key rotation: wfc_key_ring_decrypt_request()
+/// tries them in order. Immutable and safe to share between threads, like a key.
+pub struct wfc_key_ring(pub(crate) FlowKeyRing);
+
+/// Makes a key ring of `keys_count` keys, newest first. The ring holds its own copies: the
+/// keys may be freed afterwards. On success `*ring_out` holds a ring to release with
+/// wfc_key_ring_free().
+///
+/// Errors: `WFC_STATUS_INVALID_CONFIGURATION` for an empty list; `WFC_STATUS_NULL_PARAMETER`
+/// for a NULL key in it.
+///
+/// # Safety
+/// Every pointer follows the conventions at the top of this header; `keys` is NULL (only with
+/// a count of 0) or points to `keys_count` key handles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wfc_key_ring_new(
+    keys: *const *const wfc_private_key,
+    keys_count: usize,
+    ring_out: *mut *mut wfc_key_ring,
+) -> wfc_status {
+    guard(|| {
+        // SAFETY: header conventions.
+        let out = unsafe { handle_out(ring_out, "ring_out")? };
+        let handles: &[*const wfc_private_key] = if keys.is_null() {
+            if keys_count != 0 {
+                return Err(crate::ffi::Failure::null("keys"));
+            }
+            &[]
+        } else {
+            if keys_count > isize::MAX as usize / core::mem::size_of::<*const wfc_private_key>() {
+                return Err(crate::ffi::Failure::malformed("keys_count is too large"));
+            }
+            // SAFETY: non-NULL and, by the header's conventions, readable for `keys_count`
+            // pointers.
+            unsafe { core::slice::from_raw_parts(keys, keys_count) }
+        };
+        let keys = handles
+            .iter()
+            // SAFETY: each is NULL or a live key handle (header conventions).
+            .map(|key| unsafe { handle(*key, "keys") }.map(|key| key.0.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.put(wfc_key_ring(FlowKeyRing::new(keys)?));
+        Ok(())
+    })
+}
+
+/// Releases a key ring and zeroizes its keys. NULL is a no-op.
+///
+/// # Safety
+/// Every pointer follows the conventions at the top of this header.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wfc_key_ring_free(ring: *mut wfc_key_ring) {
+    // SAFETY: header conventions: NULL or a live handle, not used afterwards.
+    guard_value((), || unsafe { free(ring) })
+}
+
+/// How many keys the ring holds, or 0 if `ring` is NULL.
+///
+/// # Safety
+/// Every pointer follows the conventions at the top of this header.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wfc_key_ring_len(ring: *const wfc_key_ring) -> usize {
+    guard_value(0, || {
+        // SAFETY: header conventions: NULL or a live handle.
+        unsafe { ring.as_ref() }.map_or(0, |ring| ring.0.len())
     })
 }
 

@@ -14,6 +14,7 @@
 // The C names are the API: `wfc_private_key`, not `WfcPrivateKey`.
 #![allow(non_camel_case_types)]
 
+mod endpoint;
 mod ffi;
 mod key;
 mod media;
@@ -21,6 +22,8 @@ mod request;
 mod signature;
 mod status;
 
+pub use endpoint::*;
+pub use ffi::wfc_bytes;
 pub use key::*;
 pub use media::*;
 pub use request::*;

@@ -3,7 +3,7 @@
 use wa_flows_crypto::{AesKey, DecryptedRequest, EncryptedRequest, ResponseKey};
 
 use crate::ffi::{base64_len, free, guard, guard_value, handle, handle_out, input, out_buf};
-use crate::key::wfc_private_key;
+use crate::key::{wfc_key_ring, wfc_private_key};
 use crate::status::wfc_status;
 
 /// The length of the AES-128 key of a request.
@@ -15,7 +15,7 @@ pub const WFC_TAG_LEN: usize = 16;
 
 /// A decrypted request: its plaintext JSON text and the key to answer it with. Immutable;
 /// the AES key is zeroized by wfc_decrypted_request_free().
-pub struct wfc_decrypted_request(DecryptedRequest);
+pub struct wfc_decrypted_request(pub(crate) DecryptedRequest);
 
 /// The key and IV a response is encrypted with, kept apart from its request (for hosts that
 /// answer later or store the key themselves). Immutable; zeroized by wfc_response_key_free().
@@ -57,6 +57,48 @@ pub unsafe extern "C" fn wfc_decrypt_request(
             &key.0, body,
         )?));
         Ok(())
+    })
+}
+
+/// As wfc_decrypt_request(), with the first key of the ring whose RSA-OAEP unwrap succeeds;
+/// wfc_decrypted_request_key_index() then says which one. When none does, the status is
+/// `WFC_STATUS_KEY_UNWRAP` (421: WhatsApp re-fetches the public key).
+///
+/// # Safety
+/// Every pointer follows the conventions at the top of this header.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wfc_key_ring_decrypt_request(
+    ring: *const wfc_key_ring,
+    body: *const u8,
+    body_len: usize,
+    request_out: *mut *mut wfc_decrypted_request,
+) -> wfc_status {
+    guard(|| {
+        // SAFETY: header conventions.
+        let (ring, body, out) = unsafe {
+            (
+                handle(ring, "ring")?,
+                input(body, body_len, "body")?,
+                handle_out(request_out, "request_out")?,
+            )
+        };
+        out.put(wfc_decrypted_request(ring.0.decrypt_request(body)?));
+        Ok(())
+    })
+}
+
+/// Which key of the ring opened the request (0, the newest, for wfc_decrypt_request()), or 0
+/// if `request` is NULL.
+///
+/// # Safety
+/// Every pointer follows the conventions at the top of this header.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wfc_decrypted_request_key_index(
+    request: *const wfc_decrypted_request,
+) -> usize {
+    guard_value(0, || {
+        // SAFETY: header conventions: NULL or a live handle.
+        unsafe { request.as_ref() }.map_or(0, |request| request.0.key_index())
     })
 }
 
