@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use wa_flows_crypto::{FlowPrivateKey, KeyError};
+use wa_flows_crypto::{FlowKeyRing, FlowPrivateKey, KeyError};
 use zeroize::Zeroizing;
 
 use crate::error::{CliError, CliResult};
@@ -128,9 +128,10 @@ pub(crate) fn read_secret(
 /// Where the private key and its passphrase come from.
 #[derive(Args, Debug)]
 pub(crate) struct KeyArgs {
-    /// The private key: PEM (PKCS#1 or PKCS#8, encrypted or not) or DER.
+    /// The private key: PEM (PKCS#1 or PKCS#8, encrypted or not) or DER. decrypt-request
+    /// takes it more than once, newest first, while a key is being rotated out.
     #[arg(long, value_name = "FILE", required_unless_present = "key_env")]
-    key: Option<PathBuf>,
+    key: Vec<PathBuf>,
     /// Read the private key PEM from this environment variable instead of a file (`\n`
     /// escapes are repaired).
     #[arg(long, value_name = "VAR", conflicts_with = "key")]
@@ -163,71 +164,108 @@ impl PassphraseArgs {
 impl KeyArgs {
     /// The key file's path, when the key comes from a file.
     pub(crate) fn path(&self) -> Option<&Path> {
-        self.key.as_deref()
+        self.key.first().map(PathBuf::as_path)
     }
 
     /// The key's bytes, from the file or the environment variable.
     pub(crate) fn read_bytes(&self) -> CliResult<Zeroizing<Vec<u8>>> {
-        match (&self.key, &self.key_env) {
-            (Some(path), _) => Ok(Zeroizing::new(read_file(path, Limit::Key)?)),
-            (None, Some(var)) => match std::env::var_os(var) {
+        match (self.key.as_slice(), &self.key_env) {
+            ([path], _) => Ok(Zeroizing::new(read_file(path, Limit::Key)?)),
+            ([_, _, ..], _) => Err(CliError::usage(
+                "this command takes one --key; only decrypt-request takes several",
+            )),
+            ([], Some(var)) => match std::env::var_os(var) {
                 Some(value) => Ok(Zeroizing::new(value.into_encoded_bytes())),
                 None => Err(CliError::usage(format!(
                     "the environment variable {var} (the private key) is not set"
                 ))),
             },
-            (None, None) => Err(CliError::usage("give the private key with --key FILE")),
+            ([], None) => Err(CliError::usage("give the private key with --key FILE")),
         }
+    }
+
+    /// Loads every `--key` (newest first) into a ring; the passphrase serves each.
+    pub(crate) fn load_ring(&self) -> CliResult<FlowKeyRing> {
+        if self.key.len() < 2 {
+            return Ok(FlowKeyRing::from(self.load()?));
+        }
+        let passphrase = self.passphrase.read()?;
+        let keys = self
+            .key
+            .iter()
+            .map(|path| {
+                let bytes = Zeroizing::new(read_file(path, Limit::Key)?);
+                Self::parse(&bytes, passphrase.as_ref().map(|p| p.as_slice()))
+                    .map_err(|err| err.with_hint(&format!("in {}", path.display())))
+            })
+            .collect::<CliResult<Vec<_>>>()?;
+        Ok(FlowKeyRing::new(keys)?)
     }
 
     /// Loads the private key.
     pub(crate) fn load(&self) -> CliResult<FlowPrivateKey> {
         let bytes = self.read_bytes()?;
         let passphrase = self.passphrase.read()?;
-        FlowPrivateKey::from_pem(bytes.as_slice(), passphrase.as_ref().map(|p| p.as_slice()))
-            .map_err(|err| {
-                let needs_passphrase = matches!(
-                    err,
-                    wa_flows_crypto::Error::InvalidKey(
-                        KeyError::PassphraseRequired | KeyError::WrongPassphrase
-                    )
-                );
-                let mut cli = CliError::from(err);
-                if needs_passphrase {
-                    cli = cli
-                        .with_hint("pass it with --passphrase-env VAR or --passphrase-file FILE");
-                }
-                cli
-            })
+        Self::parse(&bytes, passphrase.as_ref().map(|p| p.as_slice()))
+    }
+
+    fn parse(bytes: &[u8], passphrase: Option<&[u8]>) -> CliResult<FlowPrivateKey> {
+        FlowPrivateKey::from_pem(bytes, passphrase).map_err(|err| {
+            let needs_passphrase = matches!(
+                err,
+                wa_flows_crypto::Error::InvalidKey(
+                    KeyError::PassphraseRequired | KeyError::WrongPassphrase
+                )
+            );
+            let mut cli = CliError::from(err);
+            if needs_passphrase {
+                cli = cli.with_hint("pass it with --passphrase-env VAR or --passphrase-file FILE");
+            }
+            cli
+        })
     }
 }
 
-/// Where an app secret comes from.
+/// Where the app secrets come from. Each option may be repeated, newest first, while a reset
+/// app secret is being rotated out; every one of them is accepted.
 #[derive(Args, Debug)]
 pub(crate) struct AppSecretArgs {
-    /// Read the Meta app secret from this environment variable.
+    /// Read the Meta app secret from this environment variable (repeatable, newest first).
     #[arg(long, value_name = "VAR")]
-    pub(crate) app_secret_env: Option<String>,
-    /// Read the Meta app secret from this file (a trailing newline is ignored).
-    #[arg(long, value_name = "FILE", conflicts_with = "app_secret_env")]
-    pub(crate) app_secret_file: Option<PathBuf>,
+    pub(crate) app_secret_env: Vec<String>,
+    /// Read the Meta app secret from this file, a trailing newline ignored (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) app_secret_file: Vec<PathBuf>,
 }
 
 impl AppSecretArgs {
-    /// The app secret, if one was named. A named but empty one is refused here already, with
-    /// the core's own error, because the core refuses to verify with it anyway.
-    pub(crate) fn read(&self) -> CliResult<Option<Zeroizing<Vec<u8>>>> {
-        let secret = read_secret(
-            self.app_secret_env.as_deref(),
-            self.app_secret_file.as_deref(),
-            "app secret",
-        )?;
-        if let Some(bytes) = &secret
-            && let Err(err) = wa_flows_crypto::verify_signature(b"", "", bytes)
+    /// Every app secret named, environment variables first. A named but empty one is refused
+    /// here already, with the core's own error, because the core refuses to verify with it.
+    pub(crate) fn read_all(&self) -> CliResult<Vec<Zeroizing<Vec<u8>>>> {
+        let from_env = self
+            .app_secret_env
+            .iter()
+            .map(|var| read_secret(Some(var), None, "app secret"));
+        let from_files = self
+            .app_secret_file
+            .iter()
+            .map(|path| read_secret(None, Some(path), "app secret"));
+        let secrets: Vec<_> = from_env
+            .chain(from_files)
+            .filter_map(Result::transpose)
+            .collect::<CliResult<_>>()?;
+        let views: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
+        if !views.is_empty()
+            && let Err(err) = wa_flows_crypto::verify_signature_any(b"", "", &views)
             && err.kind() == wa_flows_crypto::ErrorKind::InvalidConfiguration
         {
             return Err(err.into());
         }
-        Ok(secret)
+        Ok(secrets)
+    }
+
+    /// The newest app secret, if any was named.
+    pub(crate) fn read(&self) -> CliResult<Option<Zeroizing<Vec<u8>>>> {
+        Ok(self.read_all()?.into_iter().next())
     }
 }

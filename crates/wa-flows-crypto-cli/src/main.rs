@@ -177,6 +177,28 @@ enum Command {
         body: Option<String>,
     },
 
+    /// Verify the data API 4.0 flow_token_signature of a decrypted request.
+    #[command(
+        name = "verify-flow-token",
+        after_help = "Example:\n  wa-flows-crypto decrypt-request --key private.pem request.json \
+                      | wa-flows-crypto verify-flow-token --app-secret-env APP_SECRET -\n\n\
+                      Prints `verified` (an HS256 JWT over this request's flow_token, made with \
+                      the app secret, within its exp/nbf and 60 s of leeway) or `absent` (no \
+                      flow_token_signature: data API 3.0, or a ping). Anything else is \
+                      error[invalid_flow_token_signature], exit 1: answer such a request with \
+                      HTTP 427. Repeat --app-secret-env while rotating the app secret."
+    )]
+    VerifyFlowToken {
+        #[command(flatten)]
+        secret: AppSecretArgs,
+        /// The clock, in Unix seconds (default: now).
+        #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+        now: Option<i64>,
+        /// The decrypted request JSON: a file, `-` (standard input, the default) or the text.
+        #[arg(value_name = "FILE|-")]
+        request: Option<String>,
+    },
+
     /// Play WhatsApp against a running endpoint and print a pass/fail table.
     #[command(
         name = "check-endpoint",
@@ -253,6 +275,11 @@ fn run(command: Command) -> CliResult {
             header,
             body,
         } => request::verify_signature(&secret, &header, body.as_deref()),
+        Command::VerifyFlowToken {
+            secret,
+            now,
+            request,
+        } => request::verify_flow_token(&secret, now, request.as_deref()),
         Command::CheckEndpoint {
             url,
             public_key,

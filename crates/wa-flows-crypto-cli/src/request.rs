@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use wa_flows_crypto::{decrypt_request as core_decrypt_request, verify_signature as core_verify};
+use wa_flows_crypto::{FlowRequest, decrypt_request as core_decrypt_request, verify_signature_any};
 
 use crate::error::{CliError, CliResult};
 use crate::input::{AppSecretArgs, KeyArgs, Limit, read_input, reads_stdin};
@@ -19,10 +19,17 @@ pub(crate) fn print_line(text: &str) -> CliResult {
 }
 
 /// `decrypt-request`: prints the decrypted JSON text, exactly as sent (or pretty-printed).
+/// With several keys, a request opened by an older one is reported on standard error.
 pub(crate) fn decrypt_request(key: &KeyArgs, request: Option<&str>, pretty: bool) -> CliResult {
-    let key = key.load()?;
+    let ring = key.load_ring()?;
     let body = read_input(request, "request body", Limit::Body)?;
-    let decrypted = core_decrypt_request(&key, &body)?;
+    let decrypted = ring.decrypt_request(&body)?;
+    if decrypted.key_index() > 0 {
+        eprintln!(
+            "opened by --key number {} (an older key: this client still caches its public key)",
+            decrypted.key_index() + 1
+        );
+    }
     let plaintext = decrypted.plaintext();
     if pretty
         && let Ok(value) = serde_json::from_str::<serde_json::Value>(plaintext)
@@ -54,10 +61,49 @@ pub(crate) fn verify_signature(
     header: &str,
     body: Option<&str>,
 ) -> CliResult {
-    let secret = secret.read()?.ok_or_else(|| {
-        CliError::usage("give the app secret with --app-secret-env VAR or --app-secret-file FILE")
-    })?;
+    let secrets = require_secrets(secret)?;
     let body = read_input(body, "request body", Limit::Body)?;
-    core_verify(&body, header, &secret)?;
+    let views: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
+    let matched = verify_signature_any(&body, header, &views)?;
+    if views.len() > 1 {
+        return print_line(&format!(
+            "valid: the X-Hub-Signature-256 header matches the body and app secret number {}",
+            matched + 1
+        ));
+    }
     print_line("valid: the X-Hub-Signature-256 header matches the body and the app secret")
+}
+
+fn require_secrets(secret: &AppSecretArgs) -> CliResult<Vec<zeroize::Zeroizing<Vec<u8>>>> {
+    let secrets = secret.read_all()?;
+    if secrets.is_empty() {
+        return Err(CliError::usage(
+            "give the app secret with --app-secret-env VAR or --app-secret-file FILE",
+        ));
+    }
+    Ok(secrets)
+}
+
+/// `verify-flow-token`: checks a decrypted request's data API 4.0 `flow_token_signature` and
+/// prints `verified` or `absent`.
+pub(crate) fn verify_flow_token(
+    secret: &AppSecretArgs,
+    now: Option<i64>,
+    request: Option<&str>,
+) -> CliResult {
+    let secrets = require_secrets(secret)?;
+    let text = read_input(request, "decrypted request", Limit::Body)?;
+    let text = String::from_utf8(text)
+        .map_err(|_| CliError::new("malformed", "malformed input: the request is not UTF-8"))?;
+    let now = match now {
+        Some(now) => now,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| {
+                i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+            }),
+    };
+    let views: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
+    let outcome = FlowRequest::from_json(&text)?.verify_flow_token_signature(&views, now)?;
+    print_line(outcome.as_str())
 }
