@@ -58,6 +58,15 @@ else
   echo "header is up to date"
 fi
 
+step "exported symbols: exactly the header's functions"
+nm -D --defined-only "$LIBDIR/libwa_flows_crypto_ffi.so" | awk '$2 == "T" { print $3 }' | sort > "$BUILD/exported.txt"
+grep -oE '\bwfc_[a-z0-9_]+\(' "$HEADER" | tr -d '(' | sort -u > "$BUILD/declared.txt"
+if ! diff -u "$BUILD/declared.txt" "$BUILD/exported.txt"; then
+  echo "FAIL: the library exports functions the header does not declare, or the reverse"
+  exit 1
+fi
+echo "$(wc -l < "$BUILD/exported.txt") functions, all declared"
+
 step "fixtures from $VECTORS"
 python3 "$HERE/tests/gen_fixtures.py" "$VECTORS" "$BUILD/fixtures"
 export WFC_FIXTURES="$BUILD/fixtures"

@@ -38,7 +38,7 @@
 /**
  * The HTTP status of an invalid or expired flow token (see wfc_opened_request_flow_token_error()).
  */
-#define WFC_FLOW_TOKEN_ERROR_STATUS FLOW_TOKEN_ERROR_STATUS
+#define WFC_FLOW_TOKEN_ERROR_STATUS 427
 
 /**
  * The size wfc_private_key_generate() uses when `bits` is 0, and the one WhatsApp Flows

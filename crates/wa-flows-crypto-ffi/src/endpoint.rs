@@ -13,7 +13,9 @@ use crate::request::wfc_decrypted_request;
 use crate::status::wfc_status;
 
 /// The HTTP status of an invalid or expired flow token (see wfc_opened_request_flow_token_error()).
-pub const WFC_FLOW_TOKEN_ERROR_STATUS: u16 = FLOW_TOKEN_ERROR_STATUS;
+pub const WFC_FLOW_TOKEN_ERROR_STATUS: u16 = 427;
+// cbindgen writes only literals into the header; the core's value is the rule.
+const _: () = assert!(WFC_FLOW_TOKEN_ERROR_STATUS == FLOW_TOKEN_ERROR_STATUS);
 
 /// What wfc_flow_endpoint_open() does with data API 4.0's `flow_token_signature`. Passed as a
 /// plain integer, so that any number is safe: an unknown one is `WFC_STATUS_INVALID_CONFIGURATION`.

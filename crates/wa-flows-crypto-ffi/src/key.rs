@@ -8,6 +8,7 @@ use crate::status::wfc_status;
 /// The size wfc_private_key_generate() uses when `bits` is 0, and the one WhatsApp Flows
 /// expects.
 pub const WFC_DEFAULT_KEY_BITS: usize = 2048;
+const _: () = assert!(WFC_DEFAULT_KEY_BITS == wa_flows_crypto::key::DEFAULT_KEY_BITS);
 
 /// The length of wfc_private_key_public_fingerprint(): 64 lowercase hex digits.
 pub const WFC_FINGERPRINT_LEN: usize = 64;

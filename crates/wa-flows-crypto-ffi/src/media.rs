@@ -13,6 +13,8 @@ use crate::status::wfc_status;
 
 /// The most plaintext wfc_media_decryptor_finish() writes; its `out_cap` must be at least this.
 pub const WFC_MEDIA_FINISH_MAX_LEN: usize = 15;
+const _: () =
+    assert!(WFC_MEDIA_FINISH_MAX_LEN == wa_flows_crypto::MediaDecryptor::MAX_FINISH_OUTPUT);
 const _: () = assert!(WFC_MEDIA_FINISH_MAX_LEN == MediaDecryptor::MAX_FINISH_OUTPUT);
 
 /// The `encryption_metadata` of one uploaded file: keys, IV and hashes. Immutable; the keys

@@ -12,6 +12,12 @@ pub const WFC_AES_KEY_LEN: usize = 16;
 pub const WFC_IV_LEN: usize = 16;
 /// The length of the AES-GCM tag appended to a response before base64.
 pub const WFC_TAG_LEN: usize = 16;
+// cbindgen writes only literals into the header; the core's values are the rule.
+const _: () = assert!(
+    WFC_AES_KEY_LEN == wa_flows_crypto::request::AES_KEY_LEN
+        && WFC_IV_LEN == wa_flows_crypto::request::IV_LEN
+        && WFC_TAG_LEN == wa_flows_crypto::request::TAG_LEN
+);
 
 /// A decrypted request: its plaintext JSON text and the key to answer it with. Immutable;
 /// the AES key is zeroized by wfc_decrypted_request_free().

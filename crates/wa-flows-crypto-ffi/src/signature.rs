@@ -7,6 +7,7 @@ use crate::status::wfc_status;
 
 /// The length of the header wfc_sign() writes: `sha256=` and 64 hex digits.
 pub const WFC_SIGNATURE_HEADER_LEN: usize = 71;
+const _: () = assert!(WFC_SIGNATURE_HEADER_LEN == wa_flows_crypto::signature::SIGNATURE_HEADER_LEN);
 
 /// Verifies an `X-Hub-Signature-256` header value against the raw request body (exactly as
 /// received, before any JSON parsing) with the app secret. Constant-time comparison; hex digits

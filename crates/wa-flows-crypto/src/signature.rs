@@ -108,6 +108,9 @@ pub(crate) fn check_secrets(app_secrets: &[&[u8]]) -> Result<()> {
     Ok(())
 }
 
+/// The length of every header [`sign`] writes: `sha256=` and 64 hex digits.
+pub const SIGNATURE_HEADER_LEN: usize = PREFIX.len() + 64;
+
 /// The `X-Hub-Signature-256` header value for `raw_body`: `sha256=<lowercase hex>`.
 pub fn sign(raw_body: &[u8], app_secret: &[u8]) -> String {
     let tag = mac(raw_body, app_secret).finalize().into_bytes();
