@@ -25,10 +25,10 @@ step() { printf '\n==> %s\n' "$*"; }
 # --- the examples ----------------------------------------------------------------------------
 
 test_rust() {
-    cargo test --workspace --test endpoint_example
+    cargo test -p wa-flows-crypto-endpoint-example
 }
 start_rust() {
-    exec "$target_dir/debug/examples/endpoint"
+    exec "$target_dir/debug/endpoint"
 }
 
 # Python: run-tests.sh creates bindings/python/.venv, installs the examples' dependencies, builds

@@ -7,8 +7,12 @@
 //! |---|---|
 //! | `Content-Type` is `application/json` (parameters such as `charset` ignored) | 415 `unsupported_media_type` |
 //! | the body is readable and at most 1 MiB | 413 `body_too_large` / 400 `unreadable_body` |
-//! | `X-Hub-Signature-256`, when `APP_SECRET` is set | 432 `invalid_signature` |
-//! | the body decrypts (JSON, base64, RSA-OAEP, AES-GCM) and holds a request with an `action` | 421 `malformed` / `key_unwrap` / `payload_auth` |
+//! | `X-Hub-Signature-256`, when `APP_SECRET` is set (or `PREVIOUS_APP_SECRET`) | 432 `invalid_signature` |
+//! | the body decrypts with the key or the previous key (JSON, base64, RSA-OAEP, AES-GCM) into a JSON object with an `action` | 421 `malformed` / `key_unwrap` / `payload_auth` |
+//! | data API 4.0's `flow_token_signature`, under `FLOW_TOKEN_SIGNATURE` | 427 `invalid_flow_token_signature` |
+//!
+//! Every check is the library's one-call tier, [`FlowEndpoint::open`]; this file only maps its
+//! outcome to HTTP.
 //!
 //! A request that passes all of them is answered `200`, `Content-Type: text/plain`, with the
 //! base64 of the encrypted answer. Logs name the status, the action or the error code, and
@@ -24,46 +28,47 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use wa_flows_crypto::{Action, Error, FlowPrivateKey, decrypt_request, verify_signature};
+use wa_flows_crypto::{Action, Error, FlowEndpoint, FlowKeyRing, FlowTokenSignaturePolicy};
 use zeroize::Zeroizing;
 
-#[path = "flow.rs"]
-mod flow;
-#[path = "media.rs"]
-mod media;
-
-pub(crate) use self::media::MediaOptions;
+use crate::flow;
+use crate::media::{MediaClient, MediaOptions};
 
 /// The largest request body read. WhatsApp's requests are a few KiB (about 1 KiB more per
 /// uploaded file); anything near this is not from WhatsApp.
-pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Everything the endpoint needs, read once at start-up.
-pub(crate) struct Settings {
-    /// The business private key, parsed once.
-    pub(crate) key: FlowPrivateKey,
-    /// The Meta app secret; when set, every request must carry a valid `X-Hub-Signature-256`.
-    pub(crate) app_secret: Option<Zeroizing<Vec<u8>>>,
+pub struct Settings {
+    /// The business private keys, newest first, parsed once.
+    pub keys: FlowKeyRing,
+    /// The Meta app secrets, newest first; when there is one, every request must carry a valid
+    /// `X-Hub-Signature-256`.
+    pub app_secrets: Vec<Zeroizing<Vec<u8>>>,
+    /// What to do with data API 4.0's `flow_token_signature`.
+    pub flow_token_signature: FlowTokenSignaturePolicy,
     /// How media is downloaded.
-    pub(crate) media: MediaOptions,
+    pub media: MediaOptions,
 }
 
 /// The shared state of the handler.
 struct App {
-    key: FlowPrivateKey,
-    app_secret: Option<Zeroizing<Vec<u8>>>,
-    media: media::MediaClient,
+    endpoint: FlowEndpoint,
+    media: MediaClient,
 }
 
 /// The endpoint's routes: `POST /` for WhatsApp, `GET /` for a human or a load balancer.
 ///
 /// # Errors
-/// A message if the HTTP client for the media CDN cannot be set up (its TLS configuration).
-pub(crate) fn router(settings: Settings) -> Result<Router, String> {
+/// A message if the configuration is refused by the library (an empty app secret, say) or the
+/// HTTP client for the media CDN cannot be set up (its TLS configuration).
+pub fn router(settings: Settings) -> Result<Router, String> {
+    let secrets: Vec<&[u8]> = settings.app_secrets.iter().map(|s| s.as_slice()).collect();
+    let endpoint = FlowEndpoint::new(settings.keys, &secrets, settings.flow_token_signature)
+        .map_err(|error| format!("{error} ({})", error.code()))?;
     let app = Arc::new(App {
-        key: settings.key,
-        app_secret: settings.app_secret,
-        media: media::MediaClient::new(settings.media)?,
+        endpoint,
+        media: MediaClient::new(settings.media)?,
     });
     Ok(Router::new()
         .route("/", post(flow_endpoint).get(health))
@@ -146,21 +151,23 @@ async fn handle(
         _ => Refusal::new(StatusCode::BAD_REQUEST, "unreadable_body"),
     })?;
 
-    // The signature covers the raw bytes, exactly as received: verify before parsing anything.
-    if let Some(app_secret) = &app.app_secret {
-        // Missing → "" (refused as missing); not visible ASCII → "?" (refused as malformed).
-        let signature = headers
-            .get("x-hub-signature-256")
-            .map_or("", |value| value.to_str().unwrap_or("?"));
-        verify_signature(&body, signature, app_secret)?;
-    }
-
+    // Missing → None (refused as missing); not visible ASCII → "?" (refused as malformed).
+    let signature = headers
+        .get("x-hub-signature-256")
+        .map(|value| value.to_str().unwrap_or("?").to_owned());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
+    // Signature, decryption, the flow request and its token signature, in the library's order.
     // The RSA private operation takes about a millisecond: keep it off the async workers.
     let state = Arc::clone(app);
-    let decrypted = tokio::task::spawn_blocking(move || decrypt_request(&state.key, &body))
-        .await
-        .map_err(|_| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))??;
-    let request = decrypted.request()?;
+    let opened =
+        tokio::task::spawn_blocking(move || state.endpoint.open(&body, signature.as_deref(), now))
+            .await
+            .map_err(|_| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))??;
+    let request = opened.flow();
     let action = match request.action {
         Action::Ping => "ping",
         Action::Init => "INIT",
@@ -169,9 +176,27 @@ async fn handle(
         // Not echoed: it is text from the request.
         _ => "other",
     };
-    let response = flow::respond(&request, &app.media).await;
+    if let Some(automatic) = opened.automatic_response() {
+        if let Some(notification) = request.error_notification() {
+            // WhatsApp's error names are short upper-case codes; log nothing else of the request.
+            let error: String = notification
+                .error
+                .or(notification.error_key)
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(64)
+                .collect();
+            eprintln!("flow endpoint: WhatsApp reports an error in our last answer: {error}");
+        }
+        return Ok(Answer {
+            body: opened.respond(automatic.as_bytes()),
+            action,
+        });
+    }
+    let response = flow::respond(request, &app.media).await;
     Ok(Answer {
-        body: decrypted.encrypt_response(response.as_bytes()),
+        body: opened.respond(response.as_bytes()),
         action,
     })
 }

@@ -5,39 +5,71 @@
 //! | `PRIVATE_KEY` | the private key's PEM text (`\n` escapes, CRLF and quotes are repaired) |
 //! | `PRIVATE_KEY_FILE` | or the path of a key file: PEM or DER, PKCS#1 or PKCS#8 |
 //! | `PASSPHRASE` | the key's passphrase, if it is encrypted |
+//! | `PREVIOUS_PRIVATE_KEY`, `PREVIOUS_PRIVATE_KEY_FILE`, `PREVIOUS_PASSPHRASE` | the key being rotated out, tried second |
 //! | `APP_SECRET` | the Meta app secret; when set, `X-Hub-Signature-256` is required |
+//! | `PREVIOUS_APP_SECRET` | the app secret being rotated out, also accepted |
+//! | `FLOW_TOKEN_SIGNATURE` | `if_present` (default), `required` or `off` |
 //! | `PORT` | the TCP port (default 3000; 0 picks a free one) |
 //! | `HOST` | the address to listen on (default `0.0.0.0`) |
 //! | `MEDIA_ALLOW_HTTP` | `1` to accept `http://` `cdn_url`s (local tests only; default `0`) |
 //!
-//! Empty variables count as unset. Every problem is reported with the variable's name, and
-//! nothing is ever printed of a key, a passphrase or a secret.
+//! Empty variables count as unset, except the app secrets: a set but empty `APP_SECRET` is a
+//! configuration error, because it would leave the endpoint open to forged requests. Every
+//! problem is reported with the variable's name, and nothing is ever printed of a key, a
+//! passphrase or a secret.
 
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use wa_flows_crypto::FlowPrivateKey;
+use wa_flows_crypto::{FlowKeyRing, FlowPrivateKey, FlowTokenSignaturePolicy};
 use zeroize::Zeroizing;
 
-use crate::app::{MediaOptions, Settings};
+use crate::app::Settings;
+use crate::media::MediaOptions;
 
 /// The port Meta's sample endpoint uses.
 const DEFAULT_PORT: u16 = 3000;
 
 /// What `main` needs to start.
-pub(crate) struct StartUp {
-    pub(crate) settings: Settings,
-    pub(crate) address: SocketAddr,
+pub struct StartUp {
+    /// The endpoint's configuration.
+    pub settings: Settings,
+    /// Where to listen.
+    pub address: SocketAddr,
 }
 
 /// Reads and checks the whole configuration, parsing the key once.
 ///
 /// # Errors
 /// A message naming the variable at fault and what to do about it.
-pub(crate) fn from_env() -> Result<StartUp, String> {
-    let key = read_key()?;
-    let app_secret = var_bytes("APP_SECRET");
-    if app_secret.is_none() {
+pub fn from_env() -> Result<StartUp, String> {
+    let mut keys = vec![read_key("")?];
+    if has_key("PREVIOUS_") {
+        keys.push(read_key("PREVIOUS_")?);
+    }
+    let keys = FlowKeyRing::new(keys).map_err(|error| error.to_string())?;
+    let mut app_secrets = Vec::new();
+    for name in ["APP_SECRET", "PREVIOUS_APP_SECRET"] {
+        match std::env::var_os(name) {
+            None => {}
+            Some(value) if value.is_empty() => {
+                return Err(format!(
+                    "{name} is set but empty: set it to the Meta app secret, or unset it"
+                ));
+            }
+            Some(value) => app_secrets.push(Zeroizing::new(value.into_encoded_bytes())),
+        }
+    }
+    if app_secrets.len() == 1 && std::env::var_os("APP_SECRET").is_none() {
+        return Err("PREVIOUS_APP_SECRET is set without APP_SECRET".to_owned());
+    }
+    let flow_token_signature = match var_text("FLOW_TOKEN_SIGNATURE")? {
+        None => FlowTokenSignaturePolicy::default(),
+        Some(name) => FlowTokenSignaturePolicy::from_name(name.trim()).ok_or_else(|| {
+            format!("FLOW_TOKEN_SIGNATURE={name:?} is not if_present, required or off")
+        })?,
+    };
+    if app_secrets.is_empty() {
         eprintln!(
             "flow endpoint: warning: APP_SECRET is not set, so requests are not authenticated: \
              anyone with your public key can call this endpoint"
@@ -64,20 +96,31 @@ pub(crate) fn from_env() -> Result<StartUp, String> {
     };
     Ok(StartUp {
         settings: Settings {
-            key,
-            app_secret,
+            keys,
+            app_secrets,
+            flow_token_signature,
             media: MediaOptions { allow_http },
         },
         address: SocketAddr::new(host, port),
     })
 }
 
-/// `PRIVATE_KEY` or `PRIVATE_KEY_FILE`, with `PASSPHRASE`.
-fn read_key() -> Result<FlowPrivateKey, String> {
-    let passphrase = var_bytes("PASSPHRASE");
-    let (source, bytes) = match (var_bytes("PRIVATE_KEY"), var_text("PRIVATE_KEY_FILE")?) {
+/// Whether `{prefix}PRIVATE_KEY` or `{prefix}PRIVATE_KEY_FILE` is set.
+fn has_key(prefix: &str) -> bool {
+    var_bytes(&format!("{prefix}PRIVATE_KEY")).is_some()
+        || var_bytes(&format!("{prefix}PRIVATE_KEY_FILE")).is_some()
+}
+
+/// `{prefix}PRIVATE_KEY` or `{prefix}PRIVATE_KEY_FILE`, with `{prefix}PASSPHRASE`.
+fn read_key(prefix: &str) -> Result<FlowPrivateKey, String> {
+    let (pem_var, file_var) = (
+        format!("{prefix}PRIVATE_KEY"),
+        format!("{prefix}PRIVATE_KEY_FILE"),
+    );
+    let passphrase = var_bytes(&format!("{prefix}PASSPHRASE"));
+    let (source, bytes) = match (var_bytes(&pem_var), var_text(&file_var)?) {
         (Some(_), Some(_)) => {
-            return Err("set PRIVATE_KEY or PRIVATE_KEY_FILE, not both".to_owned());
+            return Err(format!("set {pem_var} or {file_var}, not both"));
         }
         (None, None) => {
             return Err("no private key: set PRIVATE_KEY to the key's PEM text, or \
@@ -85,11 +128,11 @@ fn read_key() -> Result<FlowPrivateKey, String> {
                         `wa-flows-crypto keygen --out keys/`, then upload keys/public.pem)"
                 .to_owned());
         }
-        (Some(pem), None) => ("PRIVATE_KEY".to_owned(), pem),
+        (Some(pem), None) => (pem_var, pem),
         (None, Some(path)) => {
             let bytes = std::fs::read(&path)
-                .map_err(|error| format!("PRIVATE_KEY_FILE={path:?} cannot be read: {error}"))?;
-            (format!("PRIVATE_KEY_FILE={path:?}"), Zeroizing::new(bytes))
+                .map_err(|error| format!("{file_var}={path:?} cannot be read: {error}"))?;
+            (format!("{file_var}={path:?}"), Zeroizing::new(bytes))
         }
     };
     FlowPrivateKey::from_pem(bytes.as_slice(), passphrase.as_ref().map(|p| p.as_slice()))

@@ -3,15 +3,14 @@
 //! ```sh
 //! wa-flows-crypto keygen --out keys/          # or: openssl genrsa -out keys/private.pem 2048
 //! PRIVATE_KEY_FILE=keys/private.pem APP_SECRET=… \
-//!     cargo run -p wa-flows-crypto --example endpoint
+//!     cargo run -p wa-flows-crypto-endpoint-example
 //! ```
 //!
-//! See `README.md` next to this file for the configuration and the flow's behaviour.
+//! See this crate's `README.md` for the configuration and the flow's behaviour.
 
 use std::process::ExitCode;
 
-mod app;
-mod config;
+use wa_flows_crypto_endpoint_example::{app, config};
 
 fn main() -> ExitCode {
     // Parse the key (and everything else) before anything listens.
@@ -42,9 +41,12 @@ fn main() -> ExitCode {
 }
 
 async fn serve(startup: config::StartUp) -> Result<(), String> {
-    let fingerprint = startup.settings.key.public_key_fingerprint();
-    let signed = startup.settings.app_secret.is_some();
-    let router = app::router(startup.settings)?;
+    let fingerprint = startup.settings.keys.newest().public_key_fingerprint();
+    let keys = startup.settings.keys.len();
+    let secrets = startup.settings.app_secrets.len();
+    let policy = startup.settings.flow_token_signature.name();
+    let router = app::router(startup.settings)
+        .map_err(|message| format!("refusing to start: {message}"))?;
     let listener = tokio::net::TcpListener::bind(startup.address)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", startup.address))?;
@@ -52,9 +54,9 @@ async fn serve(startup: config::StartUp) -> Result<(), String> {
         .local_addr()
         .map_err(|error| format!("cannot read the listening address: {error}"))?;
     eprintln!(
-        "flow endpoint: listening on http://{address}/ (public key {fingerprint}, signature \
-         check {})",
-        if signed { "on" } else { "off" }
+        "flow endpoint: listening on http://{address}/ (public key {fingerprint}, {keys} \
+         key(s), {secrets} app secret(s), signature check {}, flow_token_signature {policy})",
+        if secrets > 0 { "on" } else { "off" }
     );
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

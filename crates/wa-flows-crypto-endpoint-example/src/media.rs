@@ -20,11 +20,11 @@ const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How media is downloaded.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct MediaOptions {
+pub struct MediaOptions {
     /// Accept `http://` as well as `https://` `cdn_url`s: for local tests against a fake CDN
     /// only. Anyone who has the public key can send a request, so with it on (and no
     /// `APP_SECRET`) anyone can make the endpoint fetch plain-HTTP URLs.
-    pub(crate) allow_http: bool,
+    pub allow_http: bool,
 }
 
 /// What the endpoint keeps of one decrypted photo.

@@ -1,9 +1,8 @@
-//! End to end: the endpoint example (`examples/endpoint/`) called exactly as WhatsApp calls it,
-//! with the core's `client` sealing requests and media.
+//! End to end: the endpoint example called exactly as WhatsApp calls it, with the core's
+//! `client` sealing requests and media.
 //!
 //! The protocol tests run the example's router in-process on 127.0.0.1, next to a fake CDN on
-//! another loopback port. The start-up tests run the example binary that `cargo test` builds
-//! (`target/<profile>/examples/endpoint`).
+//! another loopback port. The start-up tests run the example binary that `cargo test` builds.
 #![allow(missing_docs)]
 // Test code: a failed fixture or assertion should stop the run loudly.
 #![allow(
@@ -13,9 +12,7 @@
     clippy::indexing_slicing
 )]
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../examples/endpoint/app.rs"]
-mod app;
+use wa_flows_crypto_endpoint_example::{MediaOptions, app};
 
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _};
@@ -34,7 +31,9 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use tokio::net::TcpListener;
 use wa_flows_crypto::client::{self, ClientSession};
-use wa_flows_crypto::{EncryptedRequest, FlowPrivateKey, FlowPublicKey, sign};
+use wa_flows_crypto::{
+    EncryptedRequest, FlowKeyRing, FlowPrivateKey, FlowPublicKey, FlowTokenSignaturePolicy, sign,
+};
 use zeroize::Zeroizing;
 
 const APP_SECRET: &[u8] = b"test app secret";
@@ -75,10 +74,28 @@ async fn serve(router: Router) -> Running {
 
 /// The example's router, as `main` builds it, with a fake CDN allowed over plain HTTP.
 async fn endpoint(app_secret: Option<&[u8]>) -> Running {
+    endpoint_with(
+        FlowKeyRing::from(key().clone()),
+        app_secret.into_iter().collect(),
+        FlowTokenSignaturePolicy::IfPresent,
+    )
+    .await
+}
+
+/// The router with keys (newest first), app secrets (newest first) and a token policy.
+async fn endpoint_with(
+    keys: FlowKeyRing,
+    app_secrets: Vec<&[u8]>,
+    flow_token_signature: FlowTokenSignaturePolicy,
+) -> Running {
     let router = app::router(app::Settings {
-        key: key().clone(),
-        app_secret: app_secret.map(|secret| Zeroizing::new(secret.to_vec())),
-        media: app::MediaOptions { allow_http: true },
+        keys,
+        app_secrets: app_secrets
+            .into_iter()
+            .map(|secret| Zeroizing::new(secret.to_vec()))
+            .collect(),
+        flow_token_signature,
+        media: MediaOptions { allow_http: true },
     })
     .unwrap();
     serve(router).await
@@ -520,6 +537,84 @@ async fn without_an_app_secret_signatures_are_not_required() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_and_data_api_4() {
+    bounded(async {
+        const OLD_SECRET: &[u8] = b"the app secret before the reset";
+        let new_key = FlowPrivateKey::generate().unwrap();
+        let ring = FlowKeyRing::new(vec![new_key.clone(), key().clone()]).unwrap();
+        let server = endpoint_with(
+            ring,
+            vec![APP_SECRET, OLD_SECRET],
+            FlowTokenSignaturePolicy::IfPresent,
+        )
+        .await;
+        // A client that still caches the previous public key, signing with the old secret.
+        let old_client = WhatsApp::new(&server.base, Some(OLD_SECRET));
+        assert_eq!(
+            old_client.call(&ping()).await,
+            json!({"data": {"status": "active"}})
+        );
+        let mut new_client = WhatsApp::new(&server.base, Some(APP_SECRET));
+        new_client.public_key = new_key.public_key();
+        let init = json!({"version": "3.0", "action": "INIT", "flow_token": "t"});
+        assert_eq!(new_client.call(&init).await, profile(""));
+
+        // Data API 4.0: a valid token signature, then forged, expired and for another token.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let signed = |jwt: String| {
+            json!({"version": "4.0", "action": "INIT", "flow_token": "flow-1",
+                   "flow_token_signature": jwt})
+        };
+        let valid = signed(client::sign_flow_token(
+            "flow-1",
+            OLD_SECRET,
+            Some(now + 600),
+        ));
+        assert_eq!(new_client.call(&valid).await, profile(""));
+        for bad in [
+            signed(client::sign_flow_token("flow-1", b"forged", None)),
+            signed(client::sign_flow_token(
+                "flow-1",
+                APP_SECRET,
+                Some(now - 3600),
+            )),
+            signed(client::sign_flow_token("flow-2", APP_SECRET, None)),
+        ] {
+            let (body, _) = new_client.seal(&bad);
+            let reply = new_client.post_signed(body.into_bytes()).await;
+            new_client.expect_refused(reply, 427, "invalid_flow_token_signature");
+        }
+        // An error notification that carries only error_key is acknowledged.
+        let notification = json!({"version": "3.0", "action": "data_exchange", "screen": "PROFILE",
+                                  "flow_token": "t", "data": {"error_key": "flow.timeout"}});
+        assert_eq!(
+            new_client.call(&notification).await,
+            json!({"data": {"acknowledged": true}})
+        );
+
+        // Required: a 4.0 request without a token signature is 427; a ping is not.
+        let strict = endpoint_with(
+            FlowKeyRing::from(key().clone()),
+            vec![APP_SECRET],
+            FlowTokenSignaturePolicy::Required,
+        )
+        .await;
+        let wa = WhatsApp::new(&strict.base, Some(APP_SECRET));
+        let (body, _) = wa.seal(&init);
+        let reply = wa.post_signed(body.into_bytes()).await;
+        wa.expect_refused(reply, 427, "invalid_flow_token_signature");
+        assert_eq!(
+            wa.call(&ping()).await,
+            json!({"data": {"status": "active"}})
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_200_concurrent_requests() {
     bounded(async {
         let server = endpoint(Some(APP_SECRET)).await;
@@ -562,20 +657,9 @@ async fn answers_200_concurrent_requests() {
 // ---------------------------------------------------------------------------------------------
 // Start-up, through the example binary.
 
-/// `target/<profile>/examples/endpoint`, next to this test's `target/<profile>/deps/`.
+/// The example binary cargo built for this test.
 fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let path = profile_dir
-        .join("examples")
-        .join(format!("endpoint{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo test -p wa-flows-crypto` (which builds the examples) or \
-         `cargo build -p wa-flows-crypto --example endpoint` first",
-        path.display()
-    );
-    path
+    PathBuf::from(env!("CARGO_BIN_EXE_endpoint"))
 }
 
 /// The example with none of its variables inherited.
@@ -585,7 +669,12 @@ fn example() -> Command {
         "PRIVATE_KEY",
         "PRIVATE_KEY_FILE",
         "PASSPHRASE",
+        "PREVIOUS_PRIVATE_KEY",
+        "PREVIOUS_PRIVATE_KEY_FILE",
+        "PREVIOUS_PASSPHRASE",
         "APP_SECRET",
+        "PREVIOUS_APP_SECRET",
+        "FLOW_TOKEN_SIGNATURE",
         "PORT",
         "HOST",
         "MEDIA_ALLOW_HTTP",
@@ -705,6 +794,39 @@ fn refuses_to_start_with_a_clear_message() {
                 ("HOST", "localhost:80"),
             ],
             "is not an IP address",
+        ),
+        // A secret variable that is set but empty would disable the signature check.
+        (
+            vec![
+                ("PRIVATE_KEY", encrypted),
+                ("PASSPHRASE", PASSPHRASE),
+                ("APP_SECRET", ""),
+            ],
+            "APP_SECRET is set but empty",
+        ),
+        (
+            vec![
+                ("PRIVATE_KEY", encrypted),
+                ("PASSPHRASE", PASSPHRASE),
+                ("FLOW_TOKEN_SIGNATURE", "always"),
+            ],
+            "is not if_present, required or off",
+        ),
+        (
+            vec![
+                ("PRIVATE_KEY", encrypted),
+                ("PASSPHRASE", PASSPHRASE),
+                ("FLOW_TOKEN_SIGNATURE", "required"),
+            ],
+            "no app secret is configured",
+        ),
+        (
+            vec![
+                ("PRIVATE_KEY", encrypted),
+                ("PASSPHRASE", PASSPHRASE),
+                ("PREVIOUS_PRIVATE_KEY", "not a key"),
+            ],
+            "PREVIOUS_PRIVATE_KEY: invalid private key",
         ),
     ];
 

@@ -2,10 +2,9 @@
 //! endpoint received), then the flow closes. The README of this example is its specification.
 
 use serde_json::{Value, json};
-use wa_flows_crypto::flow::{ERROR_ACKNOWLEDGEMENT, PING_RESPONSE};
 use wa_flows_crypto::{Action, FlowRequest};
 
-use super::media::{MAX_PHOTOS, MediaClient, PhotoSummary};
+use crate::media::{MAX_PHOTOS, MediaClient, PhotoSummary};
 
 /// The first screen: a name and up to [`MAX_PHOTOS`] photos.
 pub(crate) const PROFILE: &str = "PROFILE";
@@ -14,24 +13,9 @@ pub(crate) const SUMMARY: &str = "SUMMARY";
 /// The screen name that closes the flow.
 pub(crate) const SUCCESS: &str = "SUCCESS";
 
-/// The answer to a decrypted request, as JSON text (to be encrypted).
+/// The answer to a decrypted request, as JSON text (to be encrypted). Pings and error
+/// notifications never reach here: the library answers them (`automatic_response`).
 pub(crate) async fn respond(request: &FlowRequest, media: &MediaClient) -> String {
-    if request.is_ping() {
-        return PING_RESPONSE.to_owned();
-    }
-    if let Some(notification) = request.error_notification() {
-        // WhatsApp's error names are short upper-case codes; log nothing else from the request.
-        let error: String = notification
-            .error
-            .or(notification.error_key)
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .take(64)
-            .collect();
-        eprintln!("flow endpoint: WhatsApp reports an error in our last answer: {error}");
-        return ERROR_ACKNOWLEDGEMENT.to_owned();
-    }
     let answer = match &request.action {
         Action::Init | Action::Back => profile(""),
         Action::DataExchange => match request.screen.as_deref() {
