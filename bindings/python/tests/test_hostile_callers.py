@@ -406,13 +406,26 @@ def sealed(key, plaintext):
     return {name: base64.b64encode(value).decode() for name, value in parts.items()}
 
 
-@pytest.mark.parametrize("plaintext", [b"[" * 100_000 + b"]" * 100_000, b'{"a": NaN}', b"[Infinity]", b"not json"])
-def test_json_of_a_payload_that_is_not_json_is_malformed(key, plaintext):
+@pytest.mark.parametrize("plaintext", [b"[" * 100_000 + b"]" * 100_000, b'{"a": NaN}', b"[Infinity]", b"not json",
+                                       b'{"a": 1} x'])
+def test_a_payload_that_is_not_a_json_object_is_the_cores_malformed(key, plaintext):
+    # The core refuses it when decrypting (every request is a JSON object), for every caller;
+    # request.json() and .flow never see it.
+    for ring in (key, wfc.FlowKeyRing([key])):
+        with pytest.raises(wfc.FlowCryptoError) as info:
+            wfc.decrypt_request(sealed(key, plaintext), ring)
+        assert info.value.code == "malformed" and info.value.http_status == 421
+
+
+def test_an_object_nested_too_deeply_for_python_is_malformed(key):
+    # A JSON object the core accepts as a payload, too deep for json.loads and for the core's
+    # flow view: malformed (421) both ways, never a RecursionError.
+    plaintext = b'{"action": "ping", "a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     request = wfc.decrypt_request(sealed(key, plaintext), key)
-    assert request.plaintext == plaintext.decode()
-    with pytest.raises(wfc.FlowCryptoError) as info:
-        request.json()
-    assert info.value.code == "malformed" and info.value.http_status == 421
+    for read in (request.json, lambda: request.flow):
+        with pytest.raises(wfc.FlowCryptoError) as info:
+            read()
+        assert info.value.code == "malformed" and info.value.http_status == 421
 
 
 # -- 4. lone surrogates -----------------------------------------------------------------------

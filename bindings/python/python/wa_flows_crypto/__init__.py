@@ -25,17 +25,25 @@ from __future__ import annotations
 
 import json as _json
 import math as _math
-import threading
+import threading as _threading
+import time as _time
 from typing import Any, Dict, Mapping, Optional, Union
 
 from ._native import ffi as _ffi
 from ._native import lib as _lib
 
+# The public API: exactly these names (bindings/python/api.txt lists them, and
+# tests/test_api_list.py fails on a missing or an unexpected one).
 __all__ = [
     "FlowCryptoError",
     "FlowPrivateKey",
+    "FlowKeyRing",
     "DecryptedRequest",
     "EncryptedRequest",
+    "FlowRequest",
+    "ErrorNotification",
+    "FlowEndpoint",
+    "OpenedRequest",
     "MediaDecryptor",
     "MediaVerifier",
     "decrypt_request",
@@ -46,6 +54,11 @@ __all__ = [
     "decrypt_media_content",
     "verify_signature",
     "sign",
+    "verify_flow_token_signature",
+    "sign_flow_token",
+    "PING_RESPONSE",
+    "ERROR_ACKNOWLEDGEMENT",
+    "FLOW_TOKEN_ERROR_STATUS",
     "__version__",
 ]
 
@@ -55,6 +68,15 @@ _OK = _lib.WFC_STATUS_OK
 _BUFFER_TOO_SMALL = _lib.WFC_STATUS_BUFFER_TOO_SMALL
 _INVALID_SIGNATURE = _lib.WFC_STATUS_INVALID_SIGNATURE
 _SIZE_MAX = 2 ** (8 * _ffi.sizeof("size_t")) - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_UINT32_MAX = 2**32 - 1
+
+#: The answer to a health check (``action: ping``), as the core writes it.
+PING_RESPONSE: str = '{"data":{"status":"active"}}'
+#: The answer to an error notification, as the core writes it.
+ERROR_ACKNOWLEDGEMENT: str = '{"data":{"acknowledged":true}}'
+#: The HTTP status of an invalid or expired flow token (data API 4.0), from the C ABI.
+FLOW_TOKEN_ERROR_STATUS: int = int(_lib.WFC_FLOW_TOKEN_ERROR_STATUS)
 # How deeply a response may nest (objects and arrays). Python's own json.dumps stops near its
 # recursion limit (1000), so every response it could serialize still serializes.
 _RESPONSE_MAX_DEPTH = 1000
@@ -164,6 +186,70 @@ def _opt(value: Any, name: str) -> Any:
         return _ffi.NULL, 0
     data = _input(value, name)
     return data.ptr, data.len
+
+
+def _list_items(value: Any, name: str, what: str) -> list:
+    """The items of a list or tuple, read through the built-in types (a subclass cannot lie)."""
+    if isinstance(value, list):
+        return list.copy(value)
+    if isinstance(value, tuple):
+        return list(tuple.__iter__(value))
+    raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
+
+
+class _Secrets:
+    """One app secret (str or bytes-like) or a list of them, as a ``wfc_bytes`` array. Each is
+    copied like any other input and kept alive as long as this object."""
+
+    __slots__ = ("array", "count", "_inputs")
+
+    def __init__(self, value: Any, name: str = "app_secret") -> None:
+        if isinstance(value, (list, tuple)):
+            items = _list_items(value, name, "a str, bytes, or a list of them")
+            self._inputs = [_input(item, f"{name}[{i}]") for i, item in enumerate(items)]
+        else:
+            self._inputs = [_input(value, name)]
+        self.count = len(self._inputs)
+        if self.count == 0:
+            self.array = _ffi.NULL
+            return
+        self.array = _ffi.new("wfc_bytes[]", self.count)
+        for i, data in enumerate(self._inputs):
+            self.array[i].data = data.ptr
+            self.array[i].len = data.len
+
+
+def _unix_seconds(value: Any, name: str) -> int:
+    """Unix seconds (an int, or a float rounded down) as the C ABI's int64_t."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be Unix seconds as an int or a float, not {type(value).__name__}")
+    if isinstance(value, float):
+        number = float.__float__(value)  # the value itself, not what a subclass says it is
+        if not _math.isfinite(number):
+            raise _error(
+                _lib.WFC_STATUS_INVALID_CONFIGURATION,
+                f"invalid configuration: {name} is {float.__repr__(number)}, not a time",
+            )
+        seconds = _math.floor(number)
+    else:
+        seconds = int.__index__(value)
+    if not _INT64_MIN <= seconds <= _INT64_MAX:
+        # Beyond what the C ABI carries: the core never sees it, so its refusal is stated here.
+        raise _error(
+            _lib.WFC_STATUS_INVALID_CONFIGURATION,
+            f"invalid configuration: {name} is out of range for a Unix time in seconds",
+        )
+    return seconds
+
+
+def _now(now: Any) -> int:
+    return _unix_seconds(_time.time() if now is None else now, "now")
+
+
+_FLOW_TOKEN_SIGNATURE = {
+    _lib.WFC_FLOW_TOKEN_SIGNATURE_VERIFIED: "verified",
+    _lib.WFC_FLOW_TOKEN_SIGNATURE_ABSENT: "absent",
+}
 
 
 def _copy_out(call: Any, size_hint: int) -> bytes:
@@ -276,9 +362,23 @@ def _refuse_constant(constant: str) -> Any:
 
 
 def _key_ptr(key: Any) -> Any:
+    if isinstance(key, FlowKeyRing):
+        raise TypeError(
+            "key must be a FlowPrivateKey here: this step uses one key (decrypt_request and "
+            "FlowEndpoint take a FlowKeyRing)"
+        )
     if not isinstance(key, FlowPrivateKey):
         raise TypeError(f"key must be a FlowPrivateKey, not {type(key).__name__}")
     return key._ptr
+
+
+def _ring_ptr(key: Any) -> Any:
+    """A FlowKeyRing's handle, or a ring of one made for a FlowPrivateKey."""
+    if isinstance(key, FlowKeyRing):
+        return key._ptr
+    if isinstance(key, FlowPrivateKey):
+        return FlowKeyRing([key])._ptr
+    raise TypeError(f"key must be a FlowPrivateKey or a FlowKeyRing, not {type(key).__name__}")
 
 
 class FlowPrivateKey:
@@ -384,16 +484,122 @@ class FlowPrivateKey:
         return f"FlowPrivateKey(bits={self.bits}, fingerprint={self.public_key_fingerprint()[:16]}...)"
 
 
+class FlowKeyRing:
+    """The business private keys, newest first, for key rotation: a request is decrypted with
+    the first key whose RSA-OAEP unwrap succeeds, and ``key_index`` on the result says which.
+    Accepted wherever a key is by :func:`decrypt_request` and :class:`FlowEndpoint`. The ring
+    holds its own copies of the keys; immutable and thread-safe.
+
+    Raises :class:`FlowCryptoError` ``invalid_configuration`` (500) for an empty list,
+    ``TypeError`` unless ``keys`` is a list or tuple of :class:`FlowPrivateKey`."""
+
+    __slots__ = ("_ptr",)
+
+    def __init__(self, keys: "Union[list, tuple]") -> None:
+        items = _list_items(keys, "keys", "a list of FlowPrivateKey (newest first)")
+        for i, item in enumerate(items):
+            if not isinstance(item, FlowPrivateKey):
+                raise TypeError(f"keys[{i}] must be a FlowPrivateKey, not {type(item).__name__}")
+        handles = _ffi.new("wfc_private_key *[]", [item._ptr for item in items]) if items else _ffi.NULL
+        self._ptr = _new_handle(
+            "wfc_key_ring",
+            lambda out: _lib.wfc_key_ring_new(handles, len(items), out),
+            _lib.wfc_key_ring_free,
+        )
+
+    def __len__(self) -> int:
+        return int(_lib.wfc_key_ring_len(self._ptr))
+
+    def __repr__(self) -> str:
+        return f"FlowKeyRing(keys={len(self)})"
+
+
+class ErrorNotification:
+    """An error WhatsApp reports about the endpoint's previous answer, as the core reads it:
+    ``error`` (e.g. ``INVALID_SCREEN_TRANSITION``), ``error_message`` and ``error_key``, each a
+    str or None. Answer it with :data:`ERROR_ACKNOWLEDGEMENT`."""
+
+    __slots__ = ("error", "error_message", "error_key")
+
+    def __init__(self, error: Optional[str], error_message: Optional[str], error_key: Optional[str]) -> None:
+        self.error = error
+        self.error_message = error_message
+        self.error_key = error_key
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorNotification):
+            return NotImplemented
+        return (self.error, self.error_message, self.error_key) == (other.error, other.error_message, other.error_key)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ErrorNotification(error={self.error!r}, error_key={self.error_key!r})"
+
+
+_PRIVATE = object()
+
+
+class FlowRequest:
+    """The typed view of a decrypted request, made by the core (the Python package only
+    converts it): ``action`` (``"ping"``, ``"INIT"``, ``"data_exchange"``, ``"BACK"``, or an
+    unknown one as sent), ``screen``, ``data``, ``flow_token`` and ``version`` (None when
+    absent), ``is_ping``, and ``error_notification`` (None or an :class:`ErrorNotification`).
+    ``plaintext`` is the decrypted text it was read from, which
+    :func:`verify_flow_token_signature` checks (not the attributes)."""
+
+    __slots__ = ("action", "screen", "data", "flow_token", "version", "is_ping", "error_notification", "plaintext")
+
+    def __init__(self, _private: Any, view: bytes = b"", plaintext: str = "") -> None:
+        if _private is not _PRIVATE:
+            raise TypeError("use DecryptedRequest.flow or OpenedRequest.flow")
+        try:
+            fields = _json.loads(view.decode("utf-8"), parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):  # never for the core's own output
+            raise _error(_lib.WFC_STATUS_MALFORMED, "malformed input: the flow view is not JSON") from None
+        self.action: str = fields["action"]
+        self.screen: Optional[str] = fields["screen"]
+        self.data: Any = fields["data"]
+        self.flow_token: Optional[str] = fields["flow_token"]
+        self.version: Optional[str] = fields["version"]
+        self.is_ping: bool = fields["is_ping"]
+        notification = fields["error_notification"]
+        self.error_notification: Optional[ErrorNotification] = None if notification is None else ErrorNotification(
+            notification["error"], notification["error_message"], notification["error_key"]
+        )
+        self.plaintext: str = plaintext
+
+    def __repr__(self) -> str:
+        return f"FlowRequest(action={self.action!r}, screen={self.screen!r}, version={self.version!r})"
+
+
 class DecryptedRequest:
     """A decrypted request: the plaintext and the key to answer it with."""
 
-    __slots__ = ("_ptr", "_plaintext")
+    __slots__ = ("_ptr", "_plaintext", "_flow")
 
     def __init__(self, _ptr: Any) -> None:
         if not isinstance(_ptr, _ffi.CData):
             raise TypeError("use decrypt_request or decrypt_payload")
         self._ptr = _ptr
         self._plaintext: Optional[str] = None
+        self._flow: Optional[FlowRequest] = None
+
+    @property
+    def flow(self) -> FlowRequest:
+        """The request as a Flows endpoint sees it (see :class:`FlowRequest`). Raises
+        :class:`FlowCryptoError` ``malformed`` (421) if it is not a flow request (no string
+        ``action``; a ``screen``, ``flow_token`` or ``version`` that is not a string)."""
+        if self._flow is None:
+            view = _copy_out(lambda o, c, n: _lib.wfc_decrypted_request_flow(self._ptr, o, c, n), 0)
+            self._flow = FlowRequest(_PRIVATE, view, self.plaintext)
+        return self._flow
+
+    @property
+    def key_index(self) -> int:
+        """Which key of the :class:`FlowKeyRing` opened the request (0 is the newest; always 0
+        for a single key)."""
+        return int(_lib.wfc_decrypted_request_key_index(self._ptr))
 
     @property
     def plaintext(self) -> str:
@@ -458,10 +664,19 @@ class EncryptedRequest:
         )
 
 
-def decrypt_request(body: Union[Bytes, str, Mapping[str, Any]], key: FlowPrivateKey) -> DecryptedRequest:
+def decrypt_request(body: Union[Bytes, str, Mapping[str, Any]], key: "Union[FlowPrivateKey, FlowKeyRing]") -> DecryptedRequest:
     """Decrypts a Flows request. ``body`` is the raw POST body (bytes or str) or the JSON object
     a framework already parsed. Raises :class:`FlowCryptoError` (``malformed``, ``key_unwrap``,
-    ``payload_auth``; all answered with HTTP 421)."""
+    ``payload_auth``; all answered with HTTP 421). ``key`` is a :class:`FlowPrivateKey` or a
+    :class:`FlowKeyRing` (the result's ``key_index`` says which key opened it)."""
+    if isinstance(key, FlowKeyRing):
+        ring_ptr = key._ptr
+        data = _json_input(body, "body")
+        return DecryptedRequest(_new_handle(
+            "wfc_decrypted_request",
+            lambda out: _lib.wfc_key_ring_decrypt_request(ring_ptr, data.ptr, data.len, out),
+            _lib.wfc_decrypted_request_free,
+        ))
     key_ptr = _key_ptr(key)
     data = _json_input(body, "body")
     return DecryptedRequest(_new_handle(
@@ -567,7 +782,7 @@ class MediaDecryptor:
 
     def __init__(self, encryption_metadata: Union[Mapping[str, Any], str, Bytes]) -> None:
         md = _metadata(encryption_metadata)
-        self._lock = threading.RLock()
+        self._lock = _threading.RLock()
         self._total: Optional[int] = None  # bytes_processed, kept once finished
         self._ptr = _new_handle(
             "wfc_media_decryptor",
@@ -624,7 +839,7 @@ class MediaVerifier:
 
     def __init__(self, encryption_metadata: Union[Mapping[str, Any], str, Bytes]) -> None:
         md = _metadata(encryption_metadata)
-        self._lock = threading.RLock()
+        self._lock = _threading.RLock()
         self._ptr = _new_handle(
             "wfc_media_verifier",
             lambda out: _lib.wfc_media_verifier_new(md, out),
@@ -641,13 +856,18 @@ class MediaVerifier:
             _check(_lib.wfc_media_verifier_finish(self._ptr))
 
 
-def verify_signature(body: Union[Bytes, str], header: Optional[str], app_secret: Union[str, Bytes]) -> bool:
+def verify_signature(body: Union[Bytes, str], header: Optional[str], app_secret: Any) -> bool:
     """Whether the ``X-Hub-Signature-256`` header authenticates the raw body (before any JSON
-    parsing). Constant-time. Answer HTTP 432 when it is False."""
+    parsing). Constant-time. Answer HTTP 432 when it is False. ``app_secret`` is one secret
+    (str or bytes) or a list of them, newest first, while the app secret is being rotated: any
+    one that matches will do (every one is compared). Raises :class:`FlowCryptoError`
+    ``invalid_configuration`` (500) for an empty secret or an empty list."""
     data = _input(body, "body", wire=True)
     head = _input("" if header is None else header, "header", wire=True)
-    secret = _input(app_secret, "app_secret")
-    status = _lib.wfc_verify_signature(data.ptr, data.len, head.ptr, head.len, secret.ptr, secret.len)
+    secrets = _Secrets(app_secret)
+    status = _lib.wfc_verify_signature_any(
+        data.ptr, data.len, head.ptr, head.len, secrets.array, secrets.count, _ffi.NULL
+    )
     if status == _INVALID_SIGNATURE:
         return False
     _check(status)
@@ -662,3 +882,194 @@ def sign(body: Union[Bytes, str], app_secret: Union[str, Bytes]) -> str:
         lambda o, c, n: _lib.wfc_sign(data.ptr, data.len, secret.ptr, secret.len, o, c, n),
         _lib.WFC_SIGNATURE_HEADER_LEN,
     ).decode("ascii")
+
+
+# -- data API 4.0: the flow token signature ----------------------------------------------------
+
+
+def _request_text(request: Any) -> _Input:
+    """A decrypted request's JSON text, from any of the forms verify_flow_token_signature takes."""
+    if isinstance(request, (DecryptedRequest, FlowRequest)):
+        return _Input(_text(request.plaintext, "request", wire=True))
+    if isinstance(request, OpenedRequest):
+        return _Input(_text(request.plaintext, "request", wire=True))
+    return _json_input(request, "request")
+
+
+def verify_flow_token_signature(request: Any, app_secret: Any, now: Union[int, float, None] = None) -> str:
+    """Data API 4.0: checks the request's ``flow_token_signature`` (an HS256 JWT over its
+    ``flow_token``, made with the Meta app secret). Returns ``"verified"``, or ``"absent"`` when
+    the request has none (data API 3.0, a ping).
+
+    ``request`` is the decrypted request: its JSON text (str or bytes), the dict parsed from it,
+    a :class:`DecryptedRequest`, :class:`FlowRequest` or :class:`OpenedRequest`. ``app_secret`` is a str or bytes, or a
+    list of them (newest first). ``now`` is the clock in Unix seconds (default ``time.time()``);
+    ``exp`` and ``nbf`` get 60 s of leeway.
+
+    Raises :class:`FlowCryptoError` ``invalid_flow_token_signature`` (answer HTTP 427) when the
+    signature is there but wrong in any way, ``malformed`` (421) when ``request`` is not a flow
+    request, ``invalid_configuration`` (500) for an empty secret or no secrets."""
+    data = _request_text(request)
+    secrets = _Secrets(app_secret)
+    seconds = _now(now)
+    outcome = _ffi.new("wfc_flow_token_signature *")
+    _check(_lib.wfc_verify_flow_token_signature(data.ptr, data.len, secrets.array, secrets.count, seconds, outcome))
+    return _FLOW_TOKEN_SIGNATURE[outcome[0]]
+
+
+def sign_flow_token(flow_token: Union[str, Bytes], app_secret: Union[str, Bytes], exp: Union[int, float, None] = None) -> str:
+    """A ``flow_token_signature`` as WhatsApp makes it (an HS256 JWT over
+    ``{"flow_token": ...}``, with ``exp`` in Unix seconds when given): for clients and tests."""
+    token = _input(flow_token, "flow_token")
+    secret = _input(app_secret, "app_secret")
+    has_exp, seconds = (0, 0) if exp is None else (1, _unix_seconds(exp, "exp"))
+    return _copy_out(
+        lambda o, c, n: _lib.wfc_sign_flow_token(token.ptr, token.len, secret.ptr, secret.len, has_exp, seconds, o, c, n),
+        0,
+    ).decode("ascii")
+
+
+# -- the endpoint tier -------------------------------------------------------------------------
+
+_POLICIES = {
+    "if_present": _lib.WFC_FLOW_TOKEN_SIGNATURE_POLICY_IF_PRESENT,
+    "required": _lib.WFC_FLOW_TOKEN_SIGNATURE_POLICY_REQUIRED,
+    "off": _lib.WFC_FLOW_TOKEN_SIGNATURE_POLICY_OFF,
+}
+
+
+class FlowEndpoint:
+    """Everything a Flows endpoint does with one POST, in one call, in the protocol's order:
+    the ``X-Hub-Signature-256`` header (432), decryption with the key or key ring (421), the
+    flow request (421), and data API 4.0's flow token signature (427). Make it once at
+    start-up; it is immutable and thread-safe and holds its own copies of keys and secrets.
+
+    ``key`` is a :class:`FlowPrivateKey` or a :class:`FlowKeyRing`. ``app_secret`` is None (no
+    signature is checked), a str or bytes, or a list of them (newest first).
+    ``flow_token_signature`` is ``"if_present"`` (check it when the request carries one),
+    ``"required"`` (refuse a request without one) or ``"off"``; it is checked only when there is
+    an app secret. Raises :class:`FlowCryptoError` ``invalid_configuration`` (500) for an empty
+    secret, an empty list, an unknown policy, or ``"required"`` without a secret."""
+
+    __slots__ = ("_ptr",)
+
+    def __init__(self, key: Any, app_secret: Any = None, flow_token_signature: str = "if_present") -> None:
+        ring_ptr = _ring_ptr(key)
+        if not isinstance(flow_token_signature, str):
+            raise TypeError(
+                f"flow_token_signature must be 'if_present', 'required' or 'off', not {type(flow_token_signature).__name__}"
+            )
+        # An unknown name becomes a number the C ABI does not know: the core refuses it.
+        policy = _POLICIES.get(str.__str__(flow_token_signature), _UINT32_MAX)
+        if app_secret is None:
+            secrets_array, count, secrets = _ffi.NULL, 0, None
+        else:
+            secrets = _Secrets(app_secret)
+            if secrets.count == 0:
+                # (NULL, 0) means "no signature check" in C; an empty list is not None.
+                raise _error(
+                    _lib.WFC_STATUS_INVALID_CONFIGURATION,
+                    "invalid configuration: app_secret is an empty list; give at least one app "
+                    "secret, or None to not check request signatures",
+                )
+            secrets_array, count = secrets.array, secrets.count
+        self._ptr = _new_handle(
+            "wfc_flow_endpoint",
+            lambda out: _lib.wfc_flow_endpoint_new(ring_ptr, secrets_array, count, policy, out),
+            _lib.wfc_flow_endpoint_free,
+        )
+        del secrets
+
+    def open(self, body: Union[Bytes, str, Mapping[str, Any]], header: Union[str, Bytes, None] = None,
+             now: Union[int, float, None] = None) -> "OpenedRequest":
+        """Opens one POST: ``body`` as received (bytes or str; the signature covers these exact
+        bytes), ``header`` the ``X-Hub-Signature-256`` value (None when absent), ``now`` the
+        clock in Unix seconds (default ``time.time()``). Raises :class:`FlowCryptoError` whose
+        ``http_status`` is the answer: 432 ``invalid_signature``; 421 ``malformed``,
+        ``key_unwrap``, ``payload_auth``; 427 ``invalid_flow_token_signature``."""
+        data = _json_input(body, "body")
+        if header is None:
+            head_ptr, head_len = _ffi.NULL, 0
+        else:
+            head = _input(header, "header", wire=True)
+            head_ptr, head_len = head.ptr, head.len
+        seconds = _now(now)
+        return OpenedRequest(_new_handle(
+            "wfc_opened_request",
+            lambda out: _lib.wfc_flow_endpoint_open(self._ptr, data.ptr, data.len, head_ptr, head_len, seconds, out),
+            _lib.wfc_opened_request_free,
+        ))
+
+    def __repr__(self) -> str:
+        return "FlowEndpoint()"
+
+
+class OpenedRequest:
+    """A request that passed every check of :meth:`FlowEndpoint.open`."""
+
+    __slots__ = ("_ptr", "_plaintext", "_flow")
+
+    def __init__(self, _ptr: Any) -> None:
+        if not isinstance(_ptr, _ffi.CData):
+            raise TypeError("use FlowEndpoint.open")
+        self._ptr = _ptr
+        self._plaintext: Optional[str] = None
+        self._flow: Optional[FlowRequest] = None
+
+    @property
+    def plaintext(self) -> str:
+        """The decrypted JSON text, exactly as WhatsApp sent it."""
+        if self._plaintext is None:
+            self._plaintext = _copy_out(
+                lambda o, c, n: _lib.wfc_opened_request_plaintext(self._ptr, o, c, n), 0
+            ).decode("utf-8")
+        return self._plaintext
+
+    @property
+    def flow(self) -> FlowRequest:
+        """The request as a Flows endpoint sees it (see :class:`FlowRequest`)."""
+        if self._flow is None:
+            view = _copy_out(lambda o, c, n: _lib.wfc_opened_request_flow(self._ptr, o, c, n), 0)
+            self._flow = FlowRequest(_PRIVATE, view, self.plaintext)
+        return self._flow
+
+    @property
+    def key_index(self) -> int:
+        """Which key of the ring opened the request (0 is the newest)."""
+        return int(_lib.wfc_opened_request_key_index(self._ptr))
+
+    @property
+    def flow_token_signature(self) -> Optional[str]:
+        """``"verified"``, ``"absent"``, or None when it was not checked (policy ``"off"``, or
+        no app secret)."""
+        return _FLOW_TOKEN_SIGNATURE.get(_lib.wfc_opened_request_flow_token_signature(self._ptr))
+
+    @property
+    def automatic_response(self) -> Optional[str]:
+        """The answer the protocol fixes for this request: :data:`PING_RESPONSE` for a ping,
+        :data:`ERROR_ACKNOWLEDGEMENT` for an error notification; None when the flow must
+        answer itself. Send it with :meth:`respond`."""
+        text = _copy_out(lambda o, c, n: _lib.wfc_opened_request_automatic_response(self._ptr, o, c, n), 64)
+        return text.decode("utf-8") if text else None
+
+    def respond(self, answer: Union[Mapping[str, Any], str, Bytes]) -> str:
+        """Encrypts the answer (a dict is serialized as ``json.dumps`` does; str or bytes are
+        sent as they are) and returns the base64 body to send with status 200 and
+        ``Content-Type: text/plain``."""
+        data = _json_input(answer, "answer", strict=True)
+        return _copy_out(
+            lambda o, c, n: _lib.wfc_opened_request_respond(self._ptr, data.ptr, data.len, o, c, n),
+            _lib.wfc_encrypt_response_len(data.len),
+        ).decode("ascii")
+
+    def flow_token_error(self, message: Union[str, Bytes]) -> "tuple[int, str]":
+        """For a flow token the application finds expired or invalid: ``(427, body)``, the body
+        being the encrypted ``{"error_msg": message}`` that WhatsApp shows the user."""
+        text = _input(message, "message")
+        body = _copy_out(
+            lambda o, c, n: _lib.wfc_opened_request_flow_token_error(self._ptr, text.ptr, text.len, o, c, n), 0
+        ).decode("ascii")
+        return FLOW_TOKEN_ERROR_STATUS, body
+
+    def __repr__(self) -> str:
+        return f"OpenedRequest(key_index={self.key_index}, flow_token_signature={self.flow_token_signature!r})"
