@@ -11,8 +11,15 @@ its answers. It follows, variable for variable and byte for byte, the specificat
         python bindings/python/examples/endpoint.py
 
 Environment: ``PRIVATE_KEY`` (PEM text) or ``PRIVATE_KEY_FILE`` (PEM or DER, PKCS#1 or PKCS#8,
-encrypted or not), ``PASSPHRASE``, ``APP_SECRET``, ``PORT`` (default 3000, 0 picks a free one),
+encrypted or not), ``PASSPHRASE``; while rotating, ``PREVIOUS_PRIVATE_KEY`` or
+``PREVIOUS_PRIVATE_KEY_FILE`` with ``PREVIOUS_PASSPHRASE``; ``APP_SECRET`` and, while rotating,
+``PREVIOUS_APP_SECRET``; ``FLOW_TOKEN_SIGNATURE`` (``if_present``, the default, ``required`` or
+``off``: data API 4.0's signed flow tokens); ``PORT`` (default 3000, 0 picks a free one),
 ``HOST`` (default 0.0.0.0), ``MEDIA_ALLOW_HTTP`` (1 for local tests with a fake CDN only).
+
+Every check (signature, decryption with the current or the previous key, the flow request, the
+flow token signature) is the library's ``FlowEndpoint.open``; this file only maps its errors to
+HTTP answers and runs the flow.
 """
 
 from __future__ import annotations
@@ -40,10 +47,11 @@ from starlette.requests import ClientDisconnect
 
 from wa_flows_crypto import (
     FlowCryptoError,
+    FlowEndpoint,
+    FlowKeyRing,
     FlowPrivateKey,
     MediaDecryptor,
-    decrypt_request,
-    verify_signature,
+    OpenedRequest,
 )
 
 # --- configuration -----------------------------------------------------------------------------
@@ -71,10 +79,17 @@ class StartupError(Exception):
     """A configuration problem: the endpoint refuses to start."""
 
 
+#: FLOW_TOKEN_SIGNATURE's values, as the library names its policies.
+FLOW_TOKEN_SIGNATURE_POLICIES = ("if_present", "required", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
+    endpoint: FlowEndpoint
     key: FlowPrivateKey
-    app_secret: Optional[bytes]
+    previous_key: Optional[FlowPrivateKey]
+    app_secrets: List[bytes]  # newest first; empty: signatures are not checked
+    flow_token_signature: str
     host: str
     port: int
     allow_http: bool
@@ -90,6 +105,22 @@ def _var_bytes(name: str) -> Optional[bytes]:
     return value or None
 
 
+def _var_is_set(name: str) -> bool:
+    """Whether a variable is set at all, even to the empty string."""
+    if os.supports_bytes_environ:
+        return name.encode() in os.environb
+    return name in os.environ
+
+
+def _secret(name: str) -> Optional[bytes]:
+    """An app secret: None when unset. Set but empty is a mistake, not "no secret": it would
+    silently turn the signature check off."""
+    value = _var_bytes(name)
+    if value is None and _var_is_set(name):
+        raise StartupError(f"{name} is set but empty; unset it to run without signature checks")
+    return value
+
+
 def _var_text(name: str) -> Optional[str]:
     """A variable that must be text; None when unset or empty."""
     value = _var_bytes(name)
@@ -101,24 +132,30 @@ def _var_text(name: str) -> Optional[str]:
         raise StartupError(f"{name} is not valid UTF-8") from None
 
 
-def read_key() -> FlowPrivateKey:
-    """PRIVATE_KEY or PRIVATE_KEY_FILE, with PASSPHRASE, parsed once."""
-    passphrase = _var_bytes("PASSPHRASE")
-    pem = _var_bytes("PRIVATE_KEY")
-    path = _var_text("PRIVATE_KEY_FILE")
+def read_key(prefix: str = "") -> Optional[FlowPrivateKey]:
+    """PRIVATE_KEY or PRIVATE_KEY_FILE, with PASSPHRASE, parsed once; with ``prefix``
+    "PREVIOUS_", the previous key, which may be absent (None)."""
+    key_var, file_var, passphrase_var = (prefix + name for name in ("PRIVATE_KEY", "PRIVATE_KEY_FILE", "PASSPHRASE"))
+    passphrase = _var_bytes(passphrase_var)
+    pem = _var_bytes(key_var)
+    path = _var_text(file_var)
     if pem is not None and path is not None:
-        raise StartupError("set PRIVATE_KEY or PRIVATE_KEY_FILE, not both")
+        raise StartupError(f"set {key_var} or {file_var}, not both")
     if pem is None and path is None:
+        if prefix:
+            if passphrase is not None:
+                raise StartupError(f"{passphrase_var} is set without {key_var} or {file_var}")
+            return None
         raise StartupError(
             "no private key: set PRIVATE_KEY to the key's PEM text, or PRIVATE_KEY_FILE to the "
             "path of the key file (make one with `wa-flows-crypto keygen --out keys/`, then "
             "upload keys/public.pem)"
         )
     if pem is not None:
-        source, data = "PRIVATE_KEY", pem
+        source, data = key_var, pem
     else:
         assert path is not None
-        source = f"PRIVATE_KEY_FILE={path!r}"
+        source = f"{file_var}={path!r}"
         try:
             with open(path, "rb") as file:
                 data = file.read()
@@ -135,12 +172,27 @@ def read_key() -> FlowPrivateKey:
 def load_settings() -> Settings:
     """Reads and checks the whole configuration; raises StartupError naming the variable."""
     key = read_key()
-    app_secret = _var_bytes("APP_SECRET")
+    assert key is not None
+    previous_key = read_key("PREVIOUS_")
+    app_secret = _secret("APP_SECRET")
+    previous_secret = _secret("PREVIOUS_APP_SECRET")
+    if previous_secret is not None and app_secret is None:
+        raise StartupError("PREVIOUS_APP_SECRET is set without APP_SECRET")
+    app_secrets = [secret for secret in (app_secret, previous_secret) if secret is not None]
     if app_secret is None:
         log(
             "warning: APP_SECRET is not set, so requests are not authenticated: anyone with your "
             "public key can call this endpoint"
         )
+    policy_text = _var_text("FLOW_TOKEN_SIGNATURE")
+    policy = "if_present" if policy_text is None else policy_text.strip()
+    if policy not in FLOW_TOKEN_SIGNATURE_POLICIES:
+        raise StartupError(f"FLOW_TOKEN_SIGNATURE={policy!r} is not one of {', '.join(FLOW_TOKEN_SIGNATURE_POLICIES)}")
+    keys = [key] if previous_key is None else [key, previous_key]
+    try:
+        endpoint = FlowEndpoint(FlowKeyRing(keys), app_secrets or None, flow_token_signature=policy)
+    except FlowCryptoError as error:  # e.g. FLOW_TOKEN_SIGNATURE=required without APP_SECRET
+        raise StartupError(f"{error} ({error.code})") from None
     port_text = _var_text("PORT")
     if port_text is None:
         port = DEFAULT_PORT
@@ -167,7 +219,8 @@ def load_settings() -> Settings:
         allow_http = True
     else:
         raise StartupError(f"MEDIA_ALLOW_HTTP={allow!r} is not 0 or 1")
-    return Settings(key=key, app_secret=app_secret, host=host, port=port, allow_http=allow_http)
+    return Settings(endpoint=endpoint, key=key, previous_key=previous_key, app_secrets=app_secrets,
+                    flow_token_signature=policy, host=host, port=port, allow_http=allow_http)
 
 
 # --- the flow ----------------------------------------------------------------------------------
@@ -176,52 +229,13 @@ PROFILE = "PROFILE"
 SUMMARY = "SUMMARY"
 SUCCESS = "SUCCESS"
 
-#: The answers the README fixes, as compact JSON text (key order as written).
-PING_RESPONSE = '{"data":{"status":"active"}}'
-ERROR_ACKNOWLEDGEMENT = '{"data":{"acknowledged":true}}'
-
-#: The actions, read case-insensitively as the library's core does.
-ACTIONS = {"ping": "ping", "init": "INIT", "data_exchange": "data_exchange", "back": "BACK"}
+#: The actions the library names; any other is logged as "other" (the text is the sender's).
+KNOWN_ACTIONS = ("ping", "INIT", "data_exchange", "BACK")
 
 
-class Malformed(Exception):
-    """The plaintext decrypts but is no flow request (answered 421 ``malformed``)."""
-
-
-@dataclass(frozen=True)
-class FlowRequest:
-    action: str  # "ping", "INIT", "data_exchange", "BACK" or "other"
-    screen: Optional[str]
-    flow_token: Optional[str]
-    data: Any
-
-
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")
-
-
-def parse_flow_request(plaintext: str) -> FlowRequest:
-    """A JSON object with a string ``action``; ``version``, ``screen`` and ``flow_token``
-    strings when present (null counts as absent). The same rules as the core's FlowRequest."""
-    try:
-        # NaN and Infinity are not JSON (serde_json refuses them); anyone holding the public key
-        # can send a payload nested 100 000 deep, which json.loads answers with RecursionError.
-        value = json.loads(plaintext, parse_constant=_not_json)
-    except (ValueError, RecursionError):
-        raise Malformed from None
-    if not isinstance(value, dict) or not isinstance(value.get("action"), str):
-        raise Malformed
-    for name in ("version", "screen", "flow_token"):
-        if value.get(name) is not None and not isinstance(value[name], str):
-            raise Malformed
-    action = value["action"]
-    return FlowRequest(
-        # ASCII case folding only, like the core (str.lower() would also fold e.g. U+212A).
-        action=ACTIONS.get(action.lower(), "other") if action.isascii() else "other",
-        screen=value.get("screen"),
-        flow_token=value.get("flow_token"),
-        data=value.get("data"),
-    )
+def safe_code(text: Optional[str]) -> str:
+    """WhatsApp's error names and keys are short codes; log nothing else from the request."""
+    return "".join(c for c in (text or "") if c.isascii() and (c.isalnum() or c in "_.-"))[:64]
 
 
 def to_json(value: Any) -> str:
@@ -233,16 +247,18 @@ def profile(error_message: str) -> dict:
     return {"screen": PROFILE, "data": {"error_message": error_message}}
 
 
-async def respond(request: FlowRequest, media: "MediaClient") -> str:
-    """The answer to a decrypted request, as JSON text (to be encrypted)."""
-    if request.action == "ping":
-        return PING_RESPONSE
+async def respond(opened: OpenedRequest, media: "MediaClient") -> str:
+    """The answer to an opened request, as JSON text (to be encrypted)."""
+    request = opened.flow
+    notification = request.error_notification
+    if notification is not None:
+        reported = safe_code(notification.error) or safe_code(notification.error_key)
+        log(f"WhatsApp reports an error in our last answer: {reported}")
+    # A ping or an error notification: the protocol fixes the answer, and the library knows it.
+    automatic = opened.automatic_response
+    if automatic is not None:
+        return automatic
     data = request.data if isinstance(request.data, dict) else {}
-    if isinstance(data.get("error"), str):
-        # WhatsApp's error names are short upper-case codes; log nothing else from the request.
-        error = "".join(c for c in data["error"] if c.isascii() and (c.isalnum() or c == "_"))[:64]
-        log(f"WhatsApp reports an error in our last answer: {error}")
-        return ERROR_ACKNOWLEDGEMENT
     if request.action in ("INIT", "BACK"):
         answer = profile("")
     elif request.action == "data_exchange":
@@ -484,25 +500,23 @@ def create_app(settings: Settings) -> FastAPI:
         if not is_json(request.headers.get("content-type")):
             raise Refusal(415, "unsupported_media_type")
         body = await read_body(request)
-        # The signature covers the raw bytes, exactly as received: verify before parsing.
-        if settings.app_secret is not None:
-            try:
-                valid = verify_signature(body, signature_header(request), settings.app_secret)
-            except FlowCryptoError as error:  # not a bad signature: the server's configuration
-                raise Refusal.from_library(error) from None
-            if not valid:
-                raise Refusal(432, "invalid_signature")
-        # The RSA private operation takes about a millisecond and releases the GIL: run it on
-        # the thread pool, off the event loop.
+        # One call, in the protocol's order: the signature over the raw bytes exactly as
+        # received (432), decryption with the current or the previous key (421), the flow
+        # request (421), data API 4.0's flow token signature (427). The RSA private operation
+        # takes about a millisecond and releases the GIL: run it on the thread pool, off the
+        # event loop.
         try:
-            decrypted = await run_in_threadpool(decrypt_request, body, settings.key)
-            flow_request = parse_flow_request(decrypted.plaintext)
+            opened = await run_in_threadpool(
+                settings.endpoint.open, body, signature_header(request), time.time()
+            )
+            flow = opened.flow
         except FlowCryptoError as error:
             raise Refusal.from_library(error) from None
-        except (Malformed, UnicodeDecodeError):
-            raise Refusal(421, "malformed") from None
-        answer = await respond(flow_request, request.app.state.media)
-        return decrypted.encrypt_response(answer.encode("utf-8")), flow_request.action
+        answer = await respond(opened, request.app.state.media)
+        action = flow.action if flow.action in KNOWN_ACTIONS else "other"
+        if opened.key_index:
+            action += " (previous key)"
+        return opened.respond(answer.encode("utf-8")), action
 
     return app
 
@@ -529,10 +543,14 @@ def main() -> int:
         return 1
     port = sock.getsockname()[1]
     shown_host = f"[{settings.host}]" if family == socket.AF_INET6 else settings.host
+    previous = settings.previous_key
     log(
         f"listening on http://{shown_host}:{port}/ (public key "
-        f"{settings.key.public_key_fingerprint()}, signature check "
-        f"{'on' if settings.app_secret is not None else 'off'})"
+        f"{settings.key.public_key_fingerprint()}"
+        + (f", previous key {previous.public_key_fingerprint()}" if previous is not None else "")
+        + f", signature check {'on' if settings.app_secrets else 'off'}"
+        + (f" with {len(settings.app_secrets)} app secrets" if len(settings.app_secrets) > 1 else "")
+        + f", flow token signature {settings.flow_token_signature if settings.app_secrets else 'off'})"
     )
     # log_config=None and no access log: the one line per request above is the log.
     config = uvicorn.Config(create_app(settings), log_config=None, access_log=False, lifespan="on")

@@ -39,8 +39,10 @@ from wa_flows_crypto import FlowPrivateKey
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ENDPOINT = EXAMPLES / "endpoint.py"
 APP_SECRET = "example app secret, not a real one"
+PREVIOUS_APP_SECRET = "the app secret before the reset"
 CONFIG_VARS = ("PRIVATE_KEY", "PRIVATE_KEY_FILE", "PASSPHRASE", "APP_SECRET", "PORT", "HOST",
-               "MEDIA_ALLOW_HTTP")
+               "MEDIA_ALLOW_HTTP", "PREVIOUS_PRIVATE_KEY", "PREVIOUS_PRIVATE_KEY_FILE",
+               "PREVIOUS_PASSPHRASE", "PREVIOUS_APP_SECRET", "FLOW_TOKEN_SIGNATURE")
 START_TIMEOUT = 60.0
 HTTP_TIMEOUT = 60.0
 
@@ -90,6 +92,33 @@ def seal(public_key: Any, request: Any) -> Tuple[bytes, Session]:
 
 def sign(body: bytes, secret: str = APP_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def flow_token_signature(flow_token: str, secret: str = APP_SECRET, exp: Optional[int] = None) -> str:
+    """Data API 4.0: an HS256 JWT over {"flow_token": ...}, as WhatsApp makes it."""
+    claims: Dict[str, Any] = {"flow_token": flow_token}
+    if exp is not None:
+        claims["exp"] = exp
+    signing_input = b64url(b'{"alg":"HS256","typ":"JWT"}') + "." + b64url(compact(claims).encode())
+    mac = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64url(mac)
+
+
+def v4(flow_token: str = "tok-4", signature: Optional[str] = None, **fields: Any) -> Dict[str, Any]:
+    """A data API 4.0 request for SUMMARY (answered by closing the flow), signed unless given."""
+    request = {"version": "4.0", "action": "data_exchange", "screen": "SUMMARY", "data": {},
+               "flow_token": flow_token,
+               "flow_token_signature": flow_token_signature(flow_token) if signature is None else signature}
+    request.update(fields)
+    return request
+
+
+def closed(flow_token: str) -> Dict[str, Any]:
+    return {"screen": "SUCCESS", "data": {"extension_message_response": {"params": {"flow_token": flow_token}}}}
 
 
 def seal_media(plaintext: bytes) -> Tuple[bytes, Dict[str, str]]:
@@ -353,6 +382,26 @@ def test_ping_and_error_notifications(wa: WhatsAppSide) -> None:
         if screen:
             notification["screen"] = screen
         assert wa.call_text(notification) == '{"data":{"acknowledged":true}}'
+    # Some clients send only the error's key.
+    only_key = {"version": "3.0", "action": "data_exchange", "screen": "PROFILE", "flow_token": "t",
+                "data": {"error_key": "flow.error.timeout"}}
+    assert wa.call_text(only_key) == '{"data":{"acknowledged":true}}'
+
+
+def test_data_api_4_flow_token_signatures(wa: WhatsAppSide, endpoint: Endpoint, public_key: Any) -> None:
+    assert wa.call(v4("tok-4")) == closed("tok-4")
+    assert wa.call(v4("tok-5", flow_token_signature("tok-5", exp=int(time.time()) + 600))) == closed("tok-5")
+    # Forged, expired, for another token, or not a JWT: 427, before the flow runs.
+    for request in (v4("tok-4", flow_token_signature("tok-4", secret="not the app secret")),
+                    v4("tok-4", flow_token_signature("tok-4", exp=int(time.time()) - 3600)),
+                    v4("tok-4", flow_token_signature("another token")),
+                    v4("tok-4", "not.a.jwt")):
+        body, _ = seal(public_key, request)
+        wa.expect_refused(wa.post(body), 427, "invalid_flow_token_signature")
+    # Data API 3.0 (no signature) still works under the default policy, if_present.
+    assert wa.call({"version": "3.0", "action": "data_exchange", "screen": "SUMMARY",
+                    "flow_token": "t3", "data": {}}) == closed("t3")
+    assert "flow endpoint: 427 invalid_flow_token_signature" in "\n".join(endpoint.request_lines(1))
 
 
 def test_screens(wa: WhatsAppSide) -> None:
@@ -561,6 +610,63 @@ def test_200_concurrent_requests(endpoint: Endpoint, public_key: Any, cdn: FakeC
     assert len(lines) == 200 and all(l.startswith("flow endpoint: 200 ") for l in lines)
 
 
+# --- rotation: the previous key and the previous app secret -----------------------------------
+
+
+def test_previous_key_and_previous_app_secret(flow_key: FlowPrivateKey, tmp_path: Path) -> None:
+    old_key = FlowPrivateKey.generate()
+    (tmp_path / "old.pem").write_text(old_key.private_key_pem("old passphrase"))
+    server = Endpoint(PRIVATE_KEY=flow_key.private_key_pem(), PREVIOUS_PRIVATE_KEY_FILE=str(tmp_path / "old.pem"),
+                      PREVIOUS_PASSPHRASE="old passphrase", APP_SECRET=APP_SECRET,
+                      PREVIOUS_APP_SECRET=PREVIOUS_APP_SECRET)
+    try:
+        started = "\n".join(server.log)
+        assert f"previous key {old_key.public_key_fingerprint()}" in started
+        assert "with 2 app secrets" in started
+        new_public = serialization.load_pem_public_key(flow_key.public_key_pem().encode())
+        old_public = serialization.load_pem_public_key(old_key.public_key_pem().encode())
+        for public in (new_public, old_public):
+            for secret in (APP_SECRET, PREVIOUS_APP_SECRET):
+                side = WhatsAppSide(server.url, public, secret)
+                assert side.call(ping()) == {"data": {"status": "active"}}
+                assert side.call(v4("tok-r", flow_token_signature("tok-r", secret))) == closed("tok-r")
+                side.close()
+        side = WhatsAppSide(server.url, old_public, "neither secret")
+        body, _ = seal(old_public, ping())
+        side.expect_refused(side.post(body), 432, "invalid_signature")
+        other = serialization.load_pem_public_key(FlowPrivateKey.generate().public_key_pem().encode())
+        body, _ = seal(other, ping())
+        side.expect_refused(side.post(body, signature=sign(body)), 421, "key_unwrap")
+        side.close()
+        lines = server.request_lines(10)
+        assert any(" (previous key) " in l for l in lines) and any(re.match(r"flow endpoint: 200 ping \d", l) for l in lines)
+        assert "old passphrase" not in "\n".join(server.log)
+    finally:
+        assert server.stop() == 0
+
+
+@pytest.mark.parametrize("policy", ["required", "off"])
+def test_flow_token_signature_policy(flow_key: FlowPrivateKey, public_key: Any, policy: str) -> None:
+    server = Endpoint(PRIVATE_KEY=flow_key.private_key_pem(), APP_SECRET=APP_SECRET, FLOW_TOKEN_SIGNATURE=policy)
+    try:
+        assert f"flow token signature {policy}" in "\n".join(server.log)
+        side = WhatsAppSide(server.url, public_key, APP_SECRET)
+        assert side.call(v4("tok-p")) == closed("tok-p")
+        assert side.call(ping()) == {"data": {"status": "active"}}  # a ping carries no token
+        unsigned = {"version": "3.0", "action": "data_exchange", "screen": "SUMMARY", "flow_token": "t", "data": {}}
+        forged = v4("tok-p", flow_token_signature("tok-p", "forged"))
+        if policy == "required":
+            for request in (unsigned, forged):
+                body, _ = seal(public_key, request)
+                side.expect_refused(side.post(body), 427, "invalid_flow_token_signature")
+        else:
+            assert side.call(unsigned) == closed("t")
+            assert side.call(forged) == closed("tok-p")
+        side.close()
+    finally:
+        assert server.stop() == 0
+
+
 # --- the endpoint without an app secret, and its start-up --------------------------------------
 
 
@@ -629,6 +735,26 @@ def refusal_cases(tmp: Path) -> List[Tuple[str, Dict[str, str], str]]:
         ("port too big", {"PRIVATE_KEY": pem, "PORT": "65536"}, "is not a port number"),
         ("bad host", {"PRIVATE_KEY": pem, "HOST": "localhost"}, "HOST='localhost' is not an IP address"),
         ("bad media flag", {"PRIVATE_KEY": pem, "MEDIA_ALLOW_HTTP": "yes"}, "MEDIA_ALLOW_HTTP='yes'"),
+        # An empty APP_SECRET must not silently turn signature checks off.
+        ("empty app secret", {"PRIVATE_KEY": pem, "APP_SECRET": ""}, "APP_SECRET is set but empty"),
+        ("empty previous app secret", {"PRIVATE_KEY": pem, "APP_SECRET": "s", "PREVIOUS_APP_SECRET": ""},
+         "PREVIOUS_APP_SECRET is set but empty"),
+        ("previous secret alone", {"PRIVATE_KEY": pem, "PREVIOUS_APP_SECRET": "s"},
+         "PREVIOUS_APP_SECRET is set without APP_SECRET"),
+        ("bad policy", {"PRIVATE_KEY": pem, "APP_SECRET": "s", "FLOW_TOKEN_SIGNATURE": "always"},
+         "FLOW_TOKEN_SIGNATURE='always' is not one of if_present, required, off"),
+        ("required without a secret", {"PRIVATE_KEY": pem, "FLOW_TOKEN_SIGNATURE": "required"},
+         "(invalid_configuration)"),
+        ("bad previous key", {"PRIVATE_KEY": pem, "PREVIOUS_PRIVATE_KEY": "hello"},
+         "PREVIOUS_PRIVATE_KEY: invalid private key"),
+        ("both previous", {"PRIVATE_KEY": pem, "PREVIOUS_PRIVATE_KEY": pem, "PREVIOUS_PRIVATE_KEY_FILE": str(tmp / "k.pem")},
+         "set PREVIOUS_PRIVATE_KEY or PREVIOUS_PRIVATE_KEY_FILE, not both"),
+        ("previous passphrase alone", {"PRIVATE_KEY": pem, "PREVIOUS_PASSPHRASE": "right passphrase"},
+         "PREVIOUS_PASSPHRASE is set without"),
+        ("wrong previous passphrase", {"PRIVATE_KEY": pem, "PREVIOUS_PRIVATE_KEY": encrypted,
+                                       "PREVIOUS_PASSPHRASE": "not it 4711"}, "PREVIOUS_PRIVATE_KEY: "),
+        ("unreadable previous file", {"PRIVATE_KEY": pem, "PREVIOUS_PRIVATE_KEY_FILE": str(tmp / "missing.pem")},
+         "PREVIOUS_PRIVATE_KEY_FILE='"),
     ]
 
 
