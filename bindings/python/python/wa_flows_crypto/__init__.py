@@ -9,10 +9,17 @@ Load the key once, then per request::
     data = request.json()
     return request.encrypt_response({"data": {"status": "active"}})  # text/plain body
 
+Or let :class:`FlowEndpoint` run every check of one POST (signature, decryption with a key or a
+:class:`FlowKeyRing`, the flow request, data API 4.0's flow token signature)::
+
+    endpoint = FlowEndpoint(FlowKeyRing([key, previous_key]), app_secret=[secret, old_secret])
+    request = endpoint.open(raw_body, signature_header)    # raises FlowCryptoError
+    return request.respond(request.automatic_response or answer_for(request.flow))
+
 Every failure raises :class:`FlowCryptoError` with a stable ``.code`` (``"malformed"``,
 ``"key_unwrap"``, ``"payload_auth"``, ``"invalid_key"``, ``"invalid_signature"``,
-``"invalid_configuration"``, or a media code) and the recommended ``.http_status`` (421, 432,
-500; ``None`` for media errors). An argument of the wrong Python type raises ``TypeError``, and
+``"invalid_flow_token_signature"``, ``"invalid_configuration"``, or a media code) and the
+recommended ``.http_status`` (421, 432, 427, 500; ``None`` for media errors). An argument of the wrong Python type raises ``TypeError``, and
 so does a value the package cannot turn into bytes: a response JSON cannot hold (NaN, infinities,
 sets, non-str keys, other objects, circular or nested deeper than 1000 levels), or a ``str`` you
 configure (PEM, passphrase, app secret, response) that is not valid Unicode text.
