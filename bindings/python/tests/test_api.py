@@ -106,3 +106,10 @@ def test_typed_package():
 
     pkg = Path(wfc.__file__).parent
     assert (pkg / "py.typed").exists() and (pkg / "__init__.pyi").exists()
+
+
+def test_error_constructor_is_message_code_status():
+    # The same order as the JS package's: message first.
+    e = wfc.FlowCryptoError("the token has expired", "invalid_flow_token_signature", 427)
+    assert (str(e), e.code, e.http_status) == ("the token has expired", "invalid_flow_token_signature", 427)
+    assert isinstance(e, ValueError) and "427" in repr(e)
