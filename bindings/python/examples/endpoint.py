@@ -513,9 +513,9 @@ def create_app(settings: Settings) -> FastAPI:
         except FlowCryptoError as error:
             raise Refusal.from_library(error) from None
         answer = await respond(opened, request.app.state.media)
+        # The log line is the specification's (STATUS ACTION TIME): the action as the library
+        # names it, "other" for any the sender made up.
         action = flow.action if flow.action in KNOWN_ACTIONS else "other"
-        if opened.key_index:
-            action += " (previous key)"
         return opened.respond(answer.encode("utf-8")), action
 
     return app
