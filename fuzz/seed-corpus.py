@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes seed corpora for every fuzz target into fuzz/corpus/<target>/ from tests/vectors/.
 
-The layouts match fuzz/src/harness.rs: `private_key` inputs start with a mode byte (bit 0:
+The layouts match crates/wa-flows-crypto-fuzz-harness/src/harness.rs: `private_key` inputs start with a mode byte (bit 0:
 give the passphrase, bit 1: DER instead of PEM); `media` inputs start with a mode byte and 8
 chunk-size bytes.
 """

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wa_flows_crypto_fuzz::c_abi::c_abi(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wa_flows_crypto_fuzz_harness::c_abi::c_abi(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wa_flows_crypto_fuzz::harness::media_metadata(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wa_flows_crypto_fuzz_harness::harness::media_metadata(data));

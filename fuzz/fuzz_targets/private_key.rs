@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wa_flows_crypto_fuzz::harness::private_key(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wa_flows_crypto_fuzz_harness::harness::private_key(data));

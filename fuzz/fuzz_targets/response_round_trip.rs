@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wa_flows_crypto_fuzz::harness::response_round_trip(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wa_flows_crypto_fuzz_harness::harness::response_round_trip(data));

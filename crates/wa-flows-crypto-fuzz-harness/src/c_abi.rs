@@ -3,8 +3,7 @@
 //! short buffers are reported, never dereferenced or overrun; a `BUFFER_TOO_SMALL` reports the
 //! exact length that then succeeds; nothing is written on failure; results equal the core's.
 //!
-//! `crates/wa-flows-crypto-ffi/tests/fuzz_regressions.rs` includes this file to replay
-//! `fuzz/regressions/c_abi/`.
+//! `tests/c_abi_regressions.rs` replays `fuzz/regressions/c_abi/` through it.
 
 #![allow(
     clippy::unwrap_used,
@@ -12,8 +11,7 @@
     clippy::panic,
     clippy::indexing_slicing,
     missing_docs,
-    unreachable_pub,
-    dead_code,
+    // It calls the C ABI through raw pointers, as a C host does.
     unsafe_code
 )]
 
@@ -22,7 +20,7 @@ use std::sync::OnceLock;
 
 use wa_flows_crypto_ffi::*;
 
-const KEY_PEM: &[u8] = include_bytes!("../../tests/vectors/keys/rsa2048_pkcs8.pem");
+const KEY_PEM: &[u8] = include_bytes!("../../../tests/vectors/keys/rsa2048_pkcs8.pem");
 const SENTINEL: u8 = 0xA5;
 
 struct Key(*mut wfc_private_key);

@@ -2,17 +2,15 @@
 //! invariants (a round trip returns its input, streaming equals one-shot, nothing succeeds
 //! unless every check passed, and every error code is one of the documented set).
 //!
-//! Only `wa_flows_crypto` and `std` are used here, because the core's
-//! `tests/fuzz_regressions.rs` includes this file to replay `fuzz/regressions/`.
+//! `tests/regressions.rs` replays `fuzz/regressions/` through these same functions.
 
+// A harness asserts: a broken invariant must stop the fuzzer loudly, at the failing input.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    missing_docs,
-    unreachable_pub,
-    dead_code
+    missing_docs
 )]
 
 use std::sync::OnceLock;
@@ -28,7 +26,7 @@ use wa_flows_crypto::{
     decrypt_request, encrypt_response, sign, verify_signature,
 };
 
-const KEY_PEM: &[u8] = include_bytes!("../../tests/vectors/keys/rsa2048_pkcs8.pem");
+const KEY_PEM: &[u8] = include_bytes!("../../../tests/vectors/keys/rsa2048_pkcs8.pem");
 const PASSPHRASE: &[u8] = b"flows-public-passphrase";
 const REQUEST_PLAINTEXT: &str =
     r#"{"version":"3.0","action":"data_exchange","screen":"A","flow_token":"t","data":{"x":1}}"#;

@@ -9,8 +9,7 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../../fuzz/src/harness.rs"]
-mod harness;
+use wa_flows_crypto_fuzz_harness::harness;
 
 use std::path::Path;
 

@@ -9,8 +9,7 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../../fuzz/src/c_abi.rs"]
-mod c_abi;
+use wa_flows_crypto_fuzz_harness::c_abi;
 
 use std::path::Path;
 
