@@ -154,10 +154,10 @@ impl KeySource {
 /// ```
 /// use wa_flows_crypto::FlowPrivateKey;
 ///
-/// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
-/// #     "/../../tests/vectors/keys/rsa2048_legacy_des3.pem")).unwrap();
+/// # let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/tests/data/rsa2048_legacy_aes128.pem"));
 /// // PKCS#1, PKCS#8, encrypted or not, even with `\n` escapes from an environment variable.
-/// let key = FlowPrivateKey::from_pem(&pem, Some(b"flows-public-passphrase"))?;
+/// let key = FlowPrivateKey::from_pem(pem, Some(b"scrypt-pass"))?;
 /// assert_eq!(key.bits(), 2048);
 /// assert!(key.public_key_pem().starts_with("-----BEGIN PUBLIC KEY-----\n"));
 /// # Ok::<(), wa_flows_crypto::Error>(())
@@ -405,8 +405,8 @@ impl FlowPrivateKey {
     ///
     /// ```
     /// use wa_flows_crypto::FlowPrivateKey;
-    /// # let key = FlowPrivateKey::from_pem(std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
-    /// #     "/../../tests/vectors/keys/rsa2048_pkcs1.pem")).unwrap(), None)?;
+    /// # let key = FlowPrivateKey::from_pem(include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
+    /// #     "/tests/data/rsa2048_scrypt_src.pem")), None)?;
     /// let pem = key.private_key_pem(Some(b"correct horse"))?;
     /// assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     /// let again = FlowPrivateKey::from_pem(pem.as_bytes(), Some(b"correct horse"))?;

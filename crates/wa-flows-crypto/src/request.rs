@@ -269,8 +269,8 @@ impl fmt::Debug for DecryptedRequest {
 /// ```
 /// use wa_flows_crypto::{client, decrypt_request, FlowPrivateKey};
 ///
-/// # let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
-/// #     "/../../tests/vectors/keys/rsa2048_pkcs8.pem")).unwrap();
+/// # let pem = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/tests/data/rsa2048_scrypt_src.pem"));
 /// let key = FlowPrivateKey::from_pem(&pem, None)?;
 /// // What WhatsApp would send:
 /// let (body, session) = client::seal_request(&key.public_key(), br#"{"version":"3.0","action":"ping"}"#)?;
@@ -357,8 +357,8 @@ pub(crate) fn aes_128_gcm_open(
 /// ```
 /// use wa_flows_crypto::{client, decrypt_payload_with, unwrap_aes_key, EncryptedRequest, FlowPrivateKey};
 ///
-/// # let pem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
-/// #     "/../../tests/vectors/keys/rsa2048_pkcs8.pem")).unwrap();
+/// # let pem = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/tests/data/rsa2048_scrypt_src.pem"));
 /// let key = FlowPrivateKey::from_pem(&pem, None)?;
 /// let (body, _session) = client::seal_request(&key.public_key(), br#"{"action":"ping"}"#)?;
 /// let request = EncryptedRequest::from_json(body.as_bytes())?;
