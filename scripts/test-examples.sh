@@ -104,7 +104,8 @@ check_endpoint() {
     step "$name example, $mode: start it and run check-endpoint"
     (
         export HOST=127.0.0.1 PORT=0
-        unset PRIVATE_KEY PRIVATE_KEY_FILE PASSPHRASE APP_SECRET
+        unset PRIVATE_KEY PRIVATE_KEY_FILE PASSPHRASE APP_SECRET PREVIOUS_PRIVATE_KEY \
+            PREVIOUS_PRIVATE_KEY_FILE PREVIOUS_PASSPHRASE PREVIOUS_APP_SECRET FLOW_TOKEN_SIGNATURE
         if [[ $mode == signed ]]; then
             PRIVATE_KEY=$(cat "$work/keys/private.pem")
             export PRIVATE_KEY APP_SECRET=$APP_SECRET_FOR_CHECK

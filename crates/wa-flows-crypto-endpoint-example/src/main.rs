@@ -45,8 +45,8 @@ async fn serve(startup: config::StartUp) -> Result<(), String> {
     let keys = startup.settings.keys.len();
     let secrets = startup.settings.app_secrets.len();
     let policy = startup.settings.flow_token_signature.name();
-    let router = app::router(startup.settings)
-        .map_err(|message| format!("refusing to start: {message}"))?;
+    let router =
+        app::router(startup.settings).map_err(|message| format!("refusing to start: {message}"))?;
     let listener = tokio::net::TcpListener::bind(startup.address)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", startup.address))?;
