@@ -3,7 +3,7 @@
 It checks and decrypts what WhatsApp sends, runs a tiny two-screen flow with a PhotoPicker,
 downloads and decrypts the uploaded photos with the streaming ``MediaDecryptor``, and encrypts
 its answers. It follows, variable for variable and byte for byte, the specification in
-``crates/wa-flows-crypto/examples/endpoint/README.md`` (the Rust example)::
+``crates/wa-flows-crypto-endpoint-example/README.md`` (the Rust example)::
 
     wa-flows-crypto keygen --out keys/        # upload keys/public.pem to WhatsApp
     pip install ./bindings/python -r bindings/python/examples/requirements.txt
