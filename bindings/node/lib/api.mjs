@@ -139,18 +139,39 @@ const SLICE = 1 << 20;
 export function createApi({ wasm, engines: platformEngines, defaultEngine, media: platformMedia, base64 }) {
   /** How many times the module was replaced after a trap. */
   let generation = 0;
+  /** Whether the instance may be inconsistent and is to be replaced before the next call. */
+  let suspect = false;
+
+  /**
+   * Replaces the instance. If that fails (no stack left to instantiate in, a build without
+   * `__wbg_reset_state`), the old instance stays suspect and the next call tries again; its
+   * objects may already count as stale, which fails them with `internal`, never reads memory.
+   */
+  function reset() {
+    try {
+      wasm.__wbg_reset_state();
+    } catch {
+      suspect = true;
+      return;
+    }
+    generation += 1;
+    suspect = false;
+  }
 
   /** Errors thrown by the wasm module are plain Errors named FlowCryptoError: re-class them. */
   function converted(error) {
     if (error instanceof WebAssembly.RuntimeError) {
       // A trap: the instance is undefined from here on. Replace it, fail only this call.
-      generation += 1;
-      try {
-        wasm.__wbg_reset_state();
-      } catch {
-        // A build without the reset function: later calls report their own traps.
-      }
+      reset();
       return new FlowCryptoError('internal', INTERNAL_MESSAGE, 500);
+    }
+    if (error instanceof RangeError && String(error.message).includes('call stack')) {
+      // (No regular expression here: compiling one with no stack left throws a SyntaxError.)
+      // The caller's stack ran out, perhaps inside wasm: frames that never returned leave the
+      // module's shadow stack (or the allocator) mid-update. Replace the instance before the
+      // next call, at a depth where there is stack to do it; this one is the caller's error.
+      suspect = true;
+      return error;
     }
     if (error instanceof Error && error.message === 'Invalid stale object from previous Wasm instance') {
       return new FlowCryptoError('internal', STALE_MESSAGE, 500);
@@ -167,6 +188,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
   }
 
   function call(fn) {
+    if (suspect) reset();
     try {
       return fn();
     } catch (error) {

@@ -32,6 +32,12 @@ const bigintValue = typeof BigInt === 'function' ? BigInt.prototype.valueOf : un
 const { apply } = Reflect;
 const encoder = new TextEncoder();
 
+/** `false` for the TypeError a built-in getter throws on the wrong receiver; rethrows the rest (no stack left). */
+function notOne(error) {
+  if (error instanceof TypeError) return false;
+  throw error;
+}
+
 /** Whether `value` is a typed array (any element type), by its internal slot. */
 function isTypedArray(value) {
   return apply(typedArrayTag, value, []) !== undefined;
@@ -42,8 +48,8 @@ function isArrayBuffer(value) {
   try {
     apply(arrayBufferLength, value, []);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return notOne(error);
   }
 }
 
@@ -53,8 +59,8 @@ export function isSharedArrayBuffer(value) {
   try {
     apply(sharedArrayBufferLength, value, []);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return notOne(error);
   }
 }
 
@@ -82,9 +88,11 @@ function copyOf(buffer, offset, length, name) {
   let view;
   try {
     view = new Uint8Array(buffer, offset, length);
-  } catch {
-    // The only way the built-in values do not make a view: the buffer was detached
-    // (transferred to a worker, `structuredClone(…, { transfer })`, `ArrayBuffer#transfer`).
+  } catch (error) {
+    // The only TypeError from the built-in values: the buffer was detached (transferred to a
+    // worker, `structuredClone(…, { transfer })`, `ArrayBuffer#transfer`). Anything else (no
+    // stack left) is not about the input.
+    if (!(error instanceof TypeError)) throw error;
     throw new TypeError(`${name} is a view of a detached ArrayBuffer: its bytes are gone`);
   }
   const copy = new Uint8Array(length);
@@ -109,7 +117,8 @@ export function copyBytes(value, name) {
       // DataView getters throw on a detached buffer.
       try {
         apply(dataViewLength, value, []);
-      } catch {
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
         throw new TypeError(`${name} is a view of a detached ArrayBuffer: its bytes are gone`);
       }
     }
@@ -167,7 +176,7 @@ export function responseJson(response) {
     text = apply(stringify, JSON, [response, replacer]);
   } catch (error) {
     if (error instanceof RefusedValue) throw new TypeError(`response ${error.message}`);
-    if (error instanceof TypeError && /circular/i.test(error.message)) {
+    if (error instanceof TypeError && String(error.message).includes('circular')) {
       // V8's words for a cycle ("Converting circular structure to JSON …").
       throw new TypeError('response is not JSON-serializable: it contains a circular reference');
     }
@@ -215,7 +224,8 @@ function unboxed(key, value) {
     let primitive;
     try {
       primitive = apply(valueOf, value, []);
-    } catch {
+    } catch (error) {
+      notOne(error);
       continue;
     }
     if (kind === 'bigint') throw new RefusedValue(`holds a BigInt${at(key)}, which JSON cannot represent`);

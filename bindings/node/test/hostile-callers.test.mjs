@@ -519,6 +519,30 @@ describe('a trap inside the wasm module', () => {
     await heapIntact();
   });
 
+  test('a caller that runs out of stack mid-call gets its RangeError; the module is replaced before the next call', async () => {
+    // Calls made at every depth down to the stack limit: some overflow inside wasm, where the
+    // frames that never return leave the shadow stack pointer (or the allocator) mid-update.
+    const body = Buffer.from('{"small":"body"}');
+    const header = sign(body, 's');
+    const seen = new Set();
+    const probe = () => {
+      try {
+        probe();
+      } catch {
+        // the bottom
+      }
+      try {
+        seen.add(String(verifySignature(body, header, 's')));
+      } catch (error) {
+        seen.add(error instanceof FlowCryptoError ? error.code : error.constructor.name);
+      }
+    };
+    for (let round = 0; round < 20; round += 1) probe();
+    for (const what of seen) assert.ok(['true', 'RangeError', 'internal'].includes(what), what);
+    assert.equal(verifySignature(body, header, 's'), true);
+    await heapIntact();
+  });
+
   test('450 traps in a row do not wear the module out', async () => {
     for (let i = 0; i < 450; i += 1) {
       exhaustMemory();
