@@ -142,6 +142,10 @@ enum wfc_status
    */
   WFC_STATUS_INVALID_FLOW_TOKEN_SIGNATURE = 11,
   /**
+   * `already_finished`: a media decryptor or verifier was used after it finished.
+   */
+  WFC_STATUS_ALREADY_FINISHED = 12,
+  /**
    * `null_parameter`: a required pointer was NULL (or an input pointer was NULL with a
    * non-zero length). The message names the parameter.
    */
@@ -753,7 +757,7 @@ size_t wfc_media_decryptor_update_len(const struct wfc_media_decryptor *decrypto
  * **Unverified until wfc_media_decryptor_finish() returns `WFC_STATUS_OK`.**
  *
  * On `WFC_STATUS_BUFFER_TOO_SMALL` nothing was consumed: call again with a larger buffer.
- * `WFC_STATUS_MALFORMED` if the decryptor has already finished.
+ * `WFC_STATUS_ALREADY_FINISHED` if the decryptor has already finished.
  *
  * # Safety
  * Every pointer follows the conventions at the top of this header.
@@ -766,7 +770,8 @@ wfc_status wfc_media_decryptor_update(struct wfc_media_decryptor *decryptor,
                                       size_t *out_len);
 
 /**
- * How many bytes of the CDN file have been fed so far; 0 if `decryptor` is NULL or finished.
+ * How many bytes of the CDN file have been fed so far (the total, once finished); 0 if
+ * `decryptor` is NULL.
  *
  * # Safety
  * Every pointer follows the conventions at the top of this header.
@@ -779,7 +784,7 @@ uint64_t wfc_media_decryptor_bytes_processed(const struct wfc_media_decryptor *d
  *
  * `out_cap` must be at least #WFC_MEDIA_FINISH_MAX_LEN (checked first:
  * `WFC_STATUS_BUFFER_TOO_SMALL` then, and the decryptor is left as it was). After any other
- * return the decryptor is finished: further calls give `WFC_STATUS_MALFORMED`; free it.
+ * return the decryptor is finished: further calls give `WFC_STATUS_ALREADY_FINISHED`; free it.
  * On an error, discard all the plaintext released so far.
  *
  * # Safety
@@ -809,7 +814,7 @@ wfc_status wfc_media_verifier_new(const struct wfc_media_metadata *metadata,
 void wfc_media_verifier_free(struct wfc_media_verifier *verifier);
 
 /**
- * Feeds the next chunk of the CDN file. `WFC_STATUS_MALFORMED` if already finished.
+ * Feeds the next chunk of the CDN file. `WFC_STATUS_ALREADY_FINISHED` if already finished.
  *
  * # Safety
  * Every pointer follows the conventions at the top of this header.

@@ -27,6 +27,7 @@ static void test_statuses(void) {
       {WFC_STATUS_PLAINTEXT_HASH_MISMATCH, "plaintext_hash_mismatch", 0},
       {WFC_STATUS_INVALID_CONFIGURATION, "invalid_configuration", 500},
       {WFC_STATUS_INVALID_FLOW_TOKEN_SIGNATURE, "invalid_flow_token_signature", 427},
+      {WFC_STATUS_ALREADY_FINISHED, "already_finished", 0},
       {WFC_STATUS_NULL_PARAMETER, "null_parameter", 500},
       {WFC_STATUS_BUFFER_TOO_SMALL, "buffer_too_small", 0},
       {WFC_STATUS_PANIC, "panic", 500},

@@ -318,9 +318,14 @@ static wfc_status stream_decrypt(const wfc_media_metadata *md, const uint8_t *fi
   if (st == WFC_STATUS_OK) {
     total += n;
   }
-  /* Finished: a second finish is refused. */
+  /* Finished: a second finish or update is refused with its own status; the total stays. */
   CHECK_STATUS(wfc_media_decryptor_finish(dec, scratch, WFC_MEDIA_FINISH_MAX_LEN, &n),
-               WFC_STATUS_MALFORMED, "second finish");
+               WFC_STATUS_ALREADY_FINISHED, "second finish");
+  CHECK_STATUS(wfc_media_decryptor_update(dec, file, len < 16 ? len : 16, scratch,
+                                          wfc_media_decryptor_max_update_len(chunk), &n),
+               WFC_STATUS_ALREADY_FINISHED, "update after finish");
+  CHECK(wfc_status_http_status(WFC_STATUS_ALREADY_FINISHED) == 0, "not a request-level error");
+  CHECK(wfc_media_decryptor_bytes_processed(dec) == len, "bytes_processed kept after finish");
   wfc_media_decryptor_free(dec);
   free(scratch);
   *plain = out;

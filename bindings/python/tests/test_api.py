@@ -83,9 +83,17 @@ def test_media_decryptor_refuses_after_finish():
     d = wfc.MediaDecryptor(v["metadata"])
     d.update((VECTORS / v["file"]).read_bytes())
     d.finish()
+    for again in (d.finish, lambda: d.update(b"more")):
+        with pytest.raises(wfc.FlowCryptoError) as info:
+            again()
+        # Its own code: a programming error, not a malformed request (421).
+        assert (info.value.code, info.value.http_status) == ("already_finished", None)
+    ver = wfc.MediaVerifier(v["metadata"])
+    ver.update((VECTORS / v["file"]).read_bytes())
+    ver.finish()
     with pytest.raises(wfc.FlowCryptoError) as info:
-        d.finish()
-    assert info.value.code == "malformed"
+        ver.finish()
+    assert info.value.code == "already_finished"
 
 
 def test_verifier():

@@ -27,13 +27,19 @@ pub struct wfc_media_metadata(MediaMetadata);
 /// wfc_media_decryptor_finish() returns `WFC_STATUS_OK`: do not parse, serve or act on it
 /// before; if finish fails, discard (and overwrite) all of it. Prefer
 /// wfc_decrypt_media_content() when the file fits in memory.
-pub struct wfc_media_decryptor(Option<MediaDecryptor>);
+pub struct wfc_media_decryptor {
+    state: Option<MediaDecryptor>,
+    /// The bytes fed in all, kept once `state` is gone.
+    total: u64,
+}
 
 /// Verifies a CDN file fed in chunks without decrypting it (verify first, decrypt on a second
 /// read). Mutable state: one thread at a time.
 pub struct wfc_media_verifier(Option<MediaVerifier>);
 
-const SPENT: &str = "this media decryptor or verifier has already finished; create a new one";
+fn spent() -> Failure {
+    wa_flows_crypto::Error::AlreadyFinished.into()
+}
 
 /// Parses `encryption_metadata` JSON exactly as it arrives in the flow request (the object
 /// with `encryption_key`, `hmac_key`, `iv`, `plaintext_hash`, `encrypted_hash`).
@@ -171,7 +177,10 @@ pub unsafe extern "C" fn wfc_media_decryptor_new(
                 handle_out(decryptor_out, "decryptor_out")?,
             )
         };
-        out.put(wfc_media_decryptor(Some(MediaDecryptor::new(&metadata.0))));
+        out.put(wfc_media_decryptor {
+            state: Some(MediaDecryptor::new(&metadata.0)),
+            total: 0,
+        });
         Ok(())
     })
 }
@@ -207,7 +216,7 @@ pub unsafe extern "C" fn wfc_media_decryptor_update_len(
         // SAFETY: header conventions: NULL or a live handle.
         unsafe { handle(decryptor, "decryptor") }
             .ok()
-            .and_then(|d| d.0.as_ref())
+            .and_then(|d| d.state.as_ref())
             .map_or(0, |d| d.update_output_len(chunk_len))
     })
 }
@@ -217,7 +226,7 @@ pub unsafe extern "C" fn wfc_media_decryptor_update_len(
 /// **Unverified until wfc_media_decryptor_finish() returns `WFC_STATUS_OK`.**
 ///
 /// On `WFC_STATUS_BUFFER_TOO_SMALL` nothing was consumed: call again with a larger buffer.
-/// `WFC_STATUS_MALFORMED` if the decryptor has already finished.
+/// `WFC_STATUS_ALREADY_FINISHED` if the decryptor has already finished.
 ///
 /// # Safety
 /// Every pointer follows the conventions at the top of this header.
@@ -239,15 +248,18 @@ pub unsafe extern "C" fn wfc_media_decryptor_update(
                 out_buf(out, out_cap, out_len)?,
             )
         };
-        let decryptor = decryptor.0.as_mut().ok_or(Failure::malformed(SPENT))?;
+        let handle = decryptor;
+        let decryptor = handle.state.as_mut().ok_or_else(spent)?;
         out.reserve(decryptor.update_output_len(chunk.len()))?;
         let n = decryptor.update_into(chunk, out.buffer())?;
+        handle.total = decryptor.bytes_processed();
         out.finish(n);
         Ok(())
     })
 }
 
-/// How many bytes of the CDN file have been fed so far; 0 if `decryptor` is NULL or finished.
+/// How many bytes of the CDN file have been fed so far (the total, once finished); 0 if
+/// `decryptor` is NULL.
 ///
 /// # Safety
 /// Every pointer follows the conventions at the top of this header.
@@ -257,10 +269,7 @@ pub unsafe extern "C" fn wfc_media_decryptor_bytes_processed(
 ) -> u64 {
     guard_value(0, || {
         // SAFETY: header conventions: NULL or a live handle.
-        unsafe { handle(decryptor, "decryptor") }
-            .ok()
-            .and_then(|d| d.0.as_ref())
-            .map_or(0, MediaDecryptor::bytes_processed)
+        unsafe { handle(decryptor, "decryptor") }.map_or(0, |d| d.total)
     })
 }
 
@@ -269,7 +278,7 @@ pub unsafe extern "C" fn wfc_media_decryptor_bytes_processed(
 ///
 /// `out_cap` must be at least #WFC_MEDIA_FINISH_MAX_LEN (checked first:
 /// `WFC_STATUS_BUFFER_TOO_SMALL` then, and the decryptor is left as it was). After any other
-/// return the decryptor is finished: further calls give `WFC_STATUS_MALFORMED`; free it.
+/// return the decryptor is finished: further calls give `WFC_STATUS_ALREADY_FINISHED`; free it.
 /// On an error, discard all the plaintext released so far.
 ///
 /// # Safety
@@ -289,11 +298,11 @@ pub unsafe extern "C" fn wfc_media_decryptor_finish(
                 out_buf(out, out_cap, out_len)?,
             )
         };
-        if decryptor.0.is_none() {
-            return Err(Failure::malformed(SPENT));
+        if decryptor.state.is_none() {
+            return Err(spent());
         }
         out.reserve(WFC_MEDIA_FINISH_MAX_LEN)?;
-        let state = decryptor.0.take().ok_or(Failure::malformed(SPENT))?;
+        let state = decryptor.state.take().ok_or_else(spent)?;
         let mut last = [0u8; WFC_MEDIA_FINISH_MAX_LEN];
         let n = state.finish_into(&mut last)?;
         let result = out.put(last.get(..n).unwrap_or_default());
@@ -335,7 +344,7 @@ pub unsafe extern "C" fn wfc_media_verifier_free(verifier: *mut wfc_media_verifi
     guard_value((), || unsafe { free(verifier) })
 }
 
-/// Feeds the next chunk of the CDN file. `WFC_STATUS_MALFORMED` if already finished.
+/// Feeds the next chunk of the CDN file. `WFC_STATUS_ALREADY_FINISHED` if already finished.
 ///
 /// # Safety
 /// Every pointer follows the conventions at the top of this header.
@@ -353,11 +362,7 @@ pub unsafe extern "C" fn wfc_media_verifier_update(
                 input(chunk, chunk_len, "chunk")?,
             )
         };
-        verifier
-            .0
-            .as_mut()
-            .ok_or(Failure::malformed(SPENT))?
-            .update(chunk);
+        verifier.0.as_mut().ok_or_else(spent)?.update(chunk);
         Ok(())
     })
 }
@@ -374,11 +379,7 @@ pub unsafe extern "C" fn wfc_media_verifier_finish(
     guard(|| {
         // SAFETY: header conventions.
         let verifier = unsafe { handle_mut(verifier, "verifier") }?;
-        verifier
-            .0
-            .take()
-            .ok_or(Failure::malformed(SPENT))?
-            .finish()?;
+        verifier.0.take().ok_or_else(spent)?.finish()?;
         Ok(())
     })
 }

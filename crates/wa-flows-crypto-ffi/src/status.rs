@@ -43,6 +43,8 @@ pub enum wfc_status {
     /// `invalid_flow_token_signature`: data API 4.0, the request's `flow_token_signature` is
     /// present but does not hold. HTTP 427.
     InvalidFlowTokenSignature = 11,
+    /// `already_finished`: a media decryptor or verifier was used after it finished.
+    AlreadyFinished = 12,
     /// `null_parameter`: a required pointer was NULL (or an input pointer was NULL with a
     /// non-zero length). The message names the parameter.
     NullParameter = 100,
@@ -54,7 +56,7 @@ pub enum wfc_status {
 }
 
 impl wfc_status {
-    pub(crate) const ALL: [wfc_status; 15] = [
+    pub(crate) const ALL: [wfc_status; 16] = [
         wfc_status::Ok,
         wfc_status::Malformed,
         wfc_status::KeyUnwrap,
@@ -67,6 +69,7 @@ impl wfc_status {
         wfc_status::PlaintextHashMismatch,
         wfc_status::InvalidConfiguration,
         wfc_status::InvalidFlowTokenSignature,
+        wfc_status::AlreadyFinished,
         wfc_status::NullParameter,
         wfc_status::BufferTooSmall,
         wfc_status::Panic,
@@ -86,6 +89,7 @@ impl wfc_status {
             ErrorKind::PlaintextHashMismatch => wfc_status::PlaintextHashMismatch,
             ErrorKind::InvalidConfiguration => wfc_status::InvalidConfiguration,
             ErrorKind::InvalidFlowTokenSignature => wfc_status::InvalidFlowTokenSignature,
+            ErrorKind::AlreadyFinished => wfc_status::AlreadyFinished,
             // A kind added to the core without a status here: the test
             // `every_core_kind_has_its_own_status` fails until one is added.
             _ => wfc_status::Malformed,
@@ -113,6 +117,7 @@ impl wfc_status {
             wfc_status::PlaintextHashMismatch => c"plaintext_hash_mismatch",
             wfc_status::InvalidConfiguration => c"invalid_configuration",
             wfc_status::InvalidFlowTokenSignature => c"invalid_flow_token_signature",
+            wfc_status::AlreadyFinished => c"already_finished",
             wfc_status::NullParameter => c"null_parameter",
             wfc_status::BufferTooSmall => c"buffer_too_small",
             wfc_status::Panic => c"panic",
@@ -242,7 +247,7 @@ mod tests {
         let numbers: Vec<u32> = wfc_status::ALL.iter().map(|s| *s as u32).collect();
         assert_eq!(
             numbers,
-            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 100, 101, 102]
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 100, 101, 102]
         );
         assert_eq!(wfc_status::from_u32(55), None);
         assert_eq!(wfc_status_http_status(55), 0);

@@ -39,6 +39,9 @@ pub enum Error {
     /// The endpoint is configured in a way that would open it to forgery or cannot work: an
     /// empty app secret, an empty list of secrets or keys. A server problem, answered 500.
     InvalidConfiguration(&'static str),
+    /// A streaming media decryptor or verifier was used after it finished. In Rust `finish`
+    /// consumes it; bindings whose objects outlive `finish` report this instead.
+    AlreadyFinished,
 }
 
 /// Why a private key was refused.
@@ -134,11 +137,13 @@ pub enum ErrorKind {
     PlaintextHashMismatch,
     /// `invalid_configuration`
     InvalidConfiguration,
+    /// `already_finished`
+    AlreadyFinished,
 }
 
 impl ErrorKind {
     /// Every kind, in the order of their codes' documentation.
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::Malformed,
         ErrorKind::KeyUnwrap,
         ErrorKind::PayloadAuth,
@@ -150,6 +155,7 @@ impl ErrorKind {
         ErrorKind::Padding,
         ErrorKind::PlaintextHashMismatch,
         ErrorKind::InvalidConfiguration,
+        ErrorKind::AlreadyFinished,
     ];
 
     /// The stable code string, the same in every language binding.
@@ -166,6 +172,7 @@ impl ErrorKind {
             ErrorKind::Padding => "padding",
             ErrorKind::PlaintextHashMismatch => "plaintext_hash_mismatch",
             ErrorKind::InvalidConfiguration => "invalid_configuration",
+            ErrorKind::AlreadyFinished => "already_finished",
         }
     }
 
@@ -190,7 +197,8 @@ impl ErrorKind {
             ErrorKind::EncryptedHashMismatch
             | ErrorKind::HmacMismatch
             | ErrorKind::Padding
-            | ErrorKind::PlaintextHashMismatch => None,
+            | ErrorKind::PlaintextHashMismatch
+            | ErrorKind::AlreadyFinished => None,
         }
     }
 
@@ -221,6 +229,7 @@ impl Error {
             Error::Padding => ErrorKind::Padding,
             Error::PlaintextHashMismatch => ErrorKind::PlaintextHashMismatch,
             Error::InvalidConfiguration(_) => ErrorKind::InvalidConfiguration,
+            Error::AlreadyFinished => ErrorKind::AlreadyFinished,
         }
     }
 
@@ -281,6 +290,10 @@ impl fmt::Display for Error {
                  not the file's own",
             ),
             Error::InvalidConfiguration(what) => write!(f, "invalid configuration: {what}"),
+            Error::AlreadyFinished => f.write_str(
+                "this media decryptor or verifier has already finished; start a new one for \
+                 another file",
+            ),
         }
     }
 }

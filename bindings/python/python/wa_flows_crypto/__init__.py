@@ -782,7 +782,7 @@ class MediaDecryptor:
     Calls on one decryptor from several threads are serialized (feed the chunks in order
     yourself). If update() raises anything but :class:`FlowCryptoError` (a KeyboardInterrupt,
     MemoryError) after the library consumed the chunk, the plaintext it released is lost, so
-    the decryptor is finished: later calls raise ``malformed``; start again.
+    the decryptor is finished: later calls raise ``already_finished``; start again.
     """
 
     __slots__ = ("_ptr", "_lock", "_total")
