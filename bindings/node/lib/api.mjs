@@ -561,7 +561,6 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
   class MediaDecryptor extends TransformStream {
     #inner;
     #generation;
-    #done = false;
     #processed = 0;
 
     constructor(encryptionMetadata) {
@@ -585,16 +584,12 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
 
     /** The wasm decryptor, if it is still in the current instance. */
     #live() {
-      if (this.#generation !== generation) {
-        this.#done = true;
-        throw new FlowCryptoError('internal', STALE_MESSAGE, 500);
-      }
+      if (this.#generation !== generation) throw new FlowCryptoError('internal', STALE_MESSAGE, 500);
       return this.#inner;
     }
 
     /** Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases. */
     update(chunk) {
-      if (this.#done) throw new FlowCryptoError('malformed', 'malformed input: the media decryptor has already finished', 421);
       const data = bytes(chunk, 'chunk', { text: false });
       const inner = this.#live();
       this.#processed += data.length;
@@ -615,16 +610,14 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
       return out;
     }
 
-    /** Runs every check; returns the last plaintext bytes, or throws FlowCryptoError. */
+    /**
+     * Runs every check; returns the last plaintext bytes, or throws FlowCryptoError. After it,
+     * `update` and `finish` throw the core's `already_finished` (the wasm object, now empty,
+     * stays until collected to say so).
+     */
     finish() {
-      if (this.#done) throw new FlowCryptoError('malformed', 'malformed input: the media decryptor has already finished', 421);
       const inner = this.#live();
-      this.#done = true;
-      try {
-        return call(() => inner.finish());
-      } finally {
-        release(inner);
-      }
+      return call(() => inner.finish());
     }
 
     /** Bytes of the CDN file fed so far. */

@@ -12,6 +12,7 @@ export type FlowCryptoErrorCode =
   | 'padding'
   | 'plaintext_hash_mismatch'
   | 'invalid_configuration'
+  | 'already_finished'
   | 'internal';
 
 /** The error every operation throws (a real `Error` subclass). */

@@ -466,6 +466,8 @@ describe('keys the platform would take but the core refuses', () => {
 });
 
 describe('a trap inside the wasm module', () => {
+  // Larger than any free block the heap can hold after the tests above: its allocation fails.
+  const huge = new Uint8Array(64 << 20);
   /** Leaves the current instance no memory to grow into: the next large allocation traps. */
   function exhaustMemory() {
     const { memory } = currentWasm();
@@ -490,18 +492,18 @@ describe('a trap inside the wasm module', () => {
     inProgress.update(cdnFile.subarray(0, 1000));
     const before = currentWasm();
     exhaustMemory();
-    assert.throws(() => verifySignature(new Uint8Array(1 << 20), 'sha256=00', 's'), isCode('internal', 500));
+    assert.throws(() => verifySignature(huge, 'sha256=00', 's'), isCode('internal', 500));
     assert.notEqual(currentWasm(), before, 'a fresh instance');
     assert.ok(currentWasm().memory.buffer.byteLength < 16 << 20);
     await heapIntact(); // the key loaded before the trap, re-imported into the new instance
     assert.equal(key.publicKeyFingerprint().length, 64);
     assert.throws(() => inProgress.update(cdnFile.subarray(1000)), isCode('internal', 500));
-    assert.throws(() => inProgress.finish(), isCode('malformed'));
+    assert.throws(() => inProgress.finish(), isCode('internal', 500));
     assert.deepEqual(Buffer.from(await decryptMediaContent(cdnFile, metadata, { engine: 'wasm' })), Buffer.alloc(100_000, 1));
   });
 
   test('a trap in every route: request (sync, async, each engine), media, key loading', async () => {
-    const big = Buffer.alloc(1 << 20, 0x20);
+    const big = Buffer.alloc(64 << 20, 0x20);
     for (const engine of engines) {
       exhaustMemory();
       await assert.rejects(decryptRequest(big, key.withEngine(engine)), isCode('internal', 500), engine);
@@ -546,7 +548,7 @@ describe('a trap inside the wasm module', () => {
   test('450 traps in a row do not wear the module out', async () => {
     for (let i = 0; i < 450; i += 1) {
       exhaustMemory();
-      assert.throws(() => verifySignature(new Uint8Array(1 << 20), 'sha256=00', 's'), isCode('internal', 500));
+      assert.throws(() => verifySignature(huge, 'sha256=00', 's'), isCode('internal', 500));
     }
     await heapIntact();
     const { body, aesKey, iv } = sealed();

@@ -301,13 +301,14 @@ describe('media.json', () => {
     });
   }
 
-  test('a decryptor cannot be finished twice', () => {
+  test('a decryptor cannot be finished twice: the core says already_finished', () => {
     const vector = media.vectors.find((v) => v.name === 'size_1000');
     const decryptor = new MediaDecryptor(vector.metadata);
     decryptor.update(vectorFile(vector.file));
     decryptor.finish();
-    assert.throws(() => decryptor.finish(), { code: 'malformed' });
-    assert.throws(() => decryptor.update(new Uint8Array(1)), { code: 'malformed' });
+    const finished = { name: 'FlowCryptoError', code: 'already_finished', httpStatus: null };
+    assert.throws(() => decryptor.finish(), finished);
+    assert.throws(() => decryptor.update(new Uint8Array(1)), finished);
   });
 
   test('bad metadata is malformed at construction', () => {

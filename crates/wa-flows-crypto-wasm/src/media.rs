@@ -82,7 +82,7 @@ impl WasmMediaDecryptor {
     /// 16 bytes, possibly empty), unverified.
     ///
     /// # Errors
-    /// `malformed` if the decryptor has already finished.
+    /// `already_finished` if the decryptor has already finished.
     pub fn update(&mut self, chunk: &[u8]) -> Result<Uint8Array, JsValue> {
         let decryptor = self.inner.as_mut().ok_or_else(finished)?;
         self.out.clear();
@@ -95,7 +95,7 @@ impl WasmMediaDecryptor {
     /// Ends the file: runs every check and returns the last plaintext bytes (at most 15).
     ///
     /// # Errors
-    /// As [`decrypt_media_content`]; `malformed` if called twice.
+    /// As [`decrypt_media_content`]; `already_finished` if called twice.
     pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
         let decryptor = self.inner.take().ok_or_else(finished)?;
         let mut last = Vec::new();
@@ -114,9 +114,7 @@ impl WasmMediaDecryptor {
 }
 
 fn finished() -> JsValue {
-    to_js(&Error::Malformed(
-        "the media decryptor has already finished",
-    ))
+    to_js(&Error::AlreadyFinished)
 }
 
 /// A file's `encryption_metadata`, parsed by the core, for a host that computes SHA-256,
