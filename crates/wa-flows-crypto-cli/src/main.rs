@@ -8,6 +8,7 @@
 mod check;
 mod demo;
 mod error;
+mod gateway;
 mod input;
 mod keys;
 mod media;
@@ -222,6 +223,10 @@ enum Command {
         timeout: u64,
     },
 
+    /// Run the decryption gateway: WhatsApp's encrypted calls in, plain JSON to --upstream.
+    #[command(after_help = gateway::AFTER_HELP)]
+    Gateway(gateway::GatewayArgs),
+
     /// Show the whole exchange on a fresh key, with timings: the place to start.
     #[command(after_help = "Example:\n  wa-flows-crypto demo\n  \
                             cargo run -p wa-flows-crypto-cli --release -- demo")]
@@ -286,6 +291,7 @@ fn run(command: Command) -> CliResult {
             secret,
             timeout,
         } => check::check_endpoint(&url, &public_key, &secret, Duration::from_secs(timeout)),
+        Command::Gateway(args) => gateway::gateway(args),
         Command::Demo { media_size } => {
             // The parser capped it at MAX_MEDIA_SIZE, which fits in usize on every target.
             demo::demo(usize::try_from(media_size).unwrap_or(usize::MAX))
