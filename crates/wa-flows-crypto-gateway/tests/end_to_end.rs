@@ -589,3 +589,28 @@ async fn not_ready_until_the_key_file_is_there() {
     assert_eq!(answer.open(&session)["screen"], "WELCOME");
     gateway.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_file_that_arrives_with_a_refused_configuration_stops_the_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("private.pem");
+    let mut config = config("http://127.0.0.1:9/flow");
+    config.key = wa_flows_crypto_gateway::KeySpec::file("PRIVATE_KEY_FILE", &key_file);
+    config.previous_key = None;
+    config.key_retry = Duration::from_millis(100);
+    // `required` with no app secret to verify tokens with: the core refuses it.
+    config.app_secrets.clear();
+    config.flow_token_signature = wa_flows_crypto::FlowTokenSignaturePolicy::Required;
+    let gateway = wa_flows_crypto_gateway::Gateway::bind(config)
+        .await
+        .unwrap();
+    assert!(!gateway.is_ready());
+    let serving = tokio::spawn(gateway.serve(std::future::pending()));
+    std::fs::copy(common::key_path("rsa2048_pkcs8.pem"), &key_file).unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("the gateway stops by itself")
+        .unwrap();
+    let error = stopped.unwrap_err();
+    assert!(error.0.contains("invalid_configuration"), "{error}");
+}
