@@ -235,7 +235,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("metrics_listen", &self.metrics_listen)
-            .field("upstream", &redact_userinfo(&self.upstream))
+            .field("upstream", &"<redacted: may hold a webhook secret>")
             .field("deadline", &self.deadline)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_concurrency", &self.max_concurrency)

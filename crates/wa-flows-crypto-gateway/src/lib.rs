@@ -247,7 +247,8 @@ impl Gateway {
         tracing::info!(
             address = %address,
             metrics = metrics_address.as_deref(),
-            upstream = config::redact_userinfo(&config.upstream).as_str(),
+            // Only the origin: a webhook URL's path is often its secret.
+            upstream = upstream_origin(&config.upstream).as_str(),
             keys = 1 + usize::from(config.previous_key.is_some()),
             app_secrets = config.app_secrets.len(),
             flow_token_signature = config.flow_token_signature.name(),
@@ -284,6 +285,12 @@ impl Gateway {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// `scheme://host:port` of a URL, for the logs.
+fn upstream_origin(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .map_or_else(|_| "?".to_owned(), |url| url.origin().ascii_serialization())
 }
 
 /// Binds with `config` and serves until `shutdown` completes (see [`Gateway`]).

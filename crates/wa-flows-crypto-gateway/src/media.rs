@@ -14,7 +14,7 @@
 //! is an array of objects each holding `cdn_url` and `encryption_metadata`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -96,13 +96,17 @@ impl Media {
         if jobs.len() > MAX_FILES {
             return Err("too_many_files");
         }
+        // Every file this request writes, removed unless the request reaches the upstream
+        // (also when the deadline drops this future and so aborts the downloads).
+        let cleanup = Cleanup::default();
         let mut tasks = JoinSet::new();
         for (field, index, upload) in jobs {
             let media = self.clone();
+            let files = Arc::clone(&cleanup.0);
             tasks.spawn(async move {
                 let result = match upload {
                     Ok((url, metadata, extension)) => {
-                        media.fetch(&url, &metadata, &extension).await
+                        media.fetch(&url, &metadata, &extension, &files).await
                     }
                     Err(code) => Err(code),
                 };
@@ -127,9 +131,6 @@ impl Media {
             }
         }
         if let Some(code) = failure {
-            for (_, _, file) in written {
-                let _ = tokio::fs::remove_file(&file.path).await;
-            }
             return Err(code);
         }
         for (field, index, file) in written {
@@ -147,6 +148,7 @@ impl Media {
             entry.insert("size".to_owned(), Value::from(file.size));
             entry.insert("sha256".to_owned(), Value::String(file.sha256));
         }
+        cleanup.disarm();
         Ok(())
     }
 
@@ -157,6 +159,7 @@ impl Media {
         url: &str,
         metadata: &MediaMetadata,
         extension: &str,
+        files: &Mutex<Vec<PathBuf>>,
     ) -> Result<LocalFile, MediaError> {
         let allowed =
             url.starts_with("https://") || (self.config.allow_http && url.starts_with("http://"));
@@ -166,23 +169,17 @@ impl Media {
         let name = random_name()?;
         let final_path = self.config.dir.join(format!("{name}{extension}"));
         let partial = self.config.dir.join(format!(".{name}.partial"));
-        let result = self.download(url, metadata, &partial).await;
-        match result {
-            Ok((size, sha256)) => {
-                tokio::fs::rename(&partial, &final_path)
-                    .await
-                    .map_err(|_| "media_dir_write")?;
-                Ok(LocalFile {
-                    path: final_path,
-                    size,
-                    sha256,
-                })
-            }
-            Err(code) => {
-                let _ = tokio::fs::remove_file(&partial).await;
-                Err(code)
-            }
-        }
+        // Registered before it exists: removed whatever happens, even if this task is aborted.
+        register(files, partial.clone());
+        let (size, sha256) = self.download(url, metadata, &partial).await?;
+        // Synchronous, with no await in between: a file renamed is a file registered.
+        std::fs::rename(&partial, &final_path).map_err(|_| "media_dir_write")?;
+        register(files, final_path.clone());
+        Ok(LocalFile {
+            path: final_path,
+            size,
+            sha256,
+        })
     }
 
     async fn download(
@@ -242,6 +239,39 @@ impl Media {
         file.flush().await.map_err(|_| "media_dir_write")?;
         file.sync_all().await.map_err(|_| "media_dir_write")?;
         Ok((size, hex::encode(hasher.finalize())))
+    }
+}
+
+fn register(files: &Mutex<Vec<PathBuf>>, path: PathBuf) {
+    files
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(path);
+}
+
+/// The files of one request: removed when dropped, unless disarmed.
+#[derive(Default)]
+struct Cleanup(Arc<Mutex<Vec<PathBuf>>>);
+
+impl Cleanup {
+    fn disarm(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let files = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for path in files.iter() {
+            // Renamed already, or never created: nothing to do.
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 

@@ -614,3 +614,57 @@ async fn a_key_file_that_arrives_with_a_refused_configuration_stops_the_gateway(
     let error = stopped.unwrap_err();
     assert!(error.0.contains("invalid_configuration"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_media_download_is_500_within_the_deadline_and_leaves_no_file() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let upstream = PythonUpstream::start(Some(UPSTREAM_SECRET));
+    let sealed = seal_media(&vec![7u8; 100_000]).unwrap();
+    // A CDN that sends half the file, then nothing.
+    let cdn = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cdn_address = cdn.local_addr().unwrap();
+    let half = sealed.cdn_file[..sealed.cdn_file.len() / 2].to_vec();
+    let total = sealed.cdn_file.len();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = cdn.accept().await {
+            let half = half.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\n\r\n");
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&half).await;
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&upstream.url());
+    config.deadline = Duration::from_millis(700);
+    config.media = Some(wa_flows_crypto_gateway::MediaConfig {
+        dir: dir.path().to_owned(),
+        allow_http: true,
+        max_bytes: wa_flows_crypto_gateway::config::DEFAULT_MAX_MEDIA_BYTES,
+    });
+    let gateway = RunningGateway::start(config).await;
+    let upload = json!({
+        "file_name": "a.jpg", "cdn_url": format!("http://{cdn_address}/stalls"),
+        "encryption_metadata": serde_json::from_str::<Value>(&sealed.metadata.to_json()).unwrap(),
+    });
+    let request = data_exchange_4("t", APP_SECRET, json!({"photos": [upload]}));
+    let started = Instant::now();
+    let (answer, _) = exchange(&client(), &gateway.url, &request).await;
+    assert_eq!((answer.status, answer.body.as_str()), (500, ""));
+    assert!(
+        started.elapsed() < Duration::from_millis(1700),
+        "{:?}",
+        started.elapsed()
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(upstream.received().await.is_empty());
+    gateway.stop().await.unwrap();
+}
