@@ -7,6 +7,7 @@
 
 mod check;
 mod demo;
+mod dist;
 mod error;
 mod gateway;
 mod input;
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::error::{CliResult, EXIT_USAGE};
 use crate::input::{AppSecretArgs, KeyArgs, PassphraseArgs};
@@ -27,7 +28,8 @@ use crate::keys::PublicKeyFormat;
 #[derive(Parser, Debug)]
 #[command(
     name = "wa-flows-crypto",
-    version,
+    // The commit comes from build.rs: `git rev-parse --short HEAD`, or "unknown".
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("WFC_BUILD_COMMIT"), ")"),
     about = "The cryptography of a WhatsApp Flows endpoint, from the command line",
     long_about = "The cryptography of a WhatsApp Flows endpoint, from the command line: keys \
                   in the form each provider wants, captured requests decrypted, responses \
@@ -236,6 +238,24 @@ enum Command {
               value_parser = clap::value_parser!(u64).range(0..=demo::MAX_MEDIA_SIZE))]
         media_size: u64,
     },
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on standard output.
+    #[command(
+        hide = true,
+        after_help = "Example:\n  wa-flows-crypto completions bash > /etc/bash_completion.d/wa-flows-crypto"
+    )]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff) on standard output.
+    #[command(
+        hide = true,
+        after_help = "Example:\n  wa-flows-crypto man > wa-flows-crypto.1 && man -l wa-flows-crypto.1"
+    )]
+    Man,
 }
 
 /// The key sizes keygen offers.
@@ -296,6 +316,8 @@ fn run(command: Command) -> CliResult {
             // The parser capped it at MAX_MEDIA_SIZE, which fits in usize on every target.
             demo::demo(usize::try_from(media_size).unwrap_or(usize::MAX))
         }
+        Command::Completions { shell } => dist::completions(shell, &mut Cli::command()),
+        Command::Man => dist::man(Cli::command()),
     }
 }
 
