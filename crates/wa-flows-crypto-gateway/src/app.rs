@@ -6,12 +6,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use http_body_util::BodyExt as _;
 use tokio::sync::Semaphore;
 use wa_flows_crypto::{Action, FlowEndpoint, OpenedRequest};
 
@@ -35,12 +35,10 @@ pub(crate) struct App {
 }
 
 pub(crate) fn router(app: Arc<App>) -> Router {
-    let limit = app.max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(flow)
-        .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
 }
 
@@ -116,7 +114,7 @@ async fn flow(
     State(app): State<Arc<App>>,
     method: Method,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     if method != Method::POST {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
@@ -165,18 +163,16 @@ async fn flow(
     }
 }
 
-async fn handle(
-    app: &Arc<App>,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    started: Instant,
-) -> Outcome {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+async fn handle(app: &Arc<App>, headers: &HeaderMap, body: Body, started: Instant) -> Outcome {
+    // The body is read within the deadline too: a client that trickles it is cut off.
+    let limited = http_body_util::Limited::new(body, app.max_body_bytes);
+    let body = match tokio::time::timeout(app.deadline, limited.collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
             return Outcome::refused(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
         }
-        Err(_) => return Outcome::refused(StatusCode::BAD_REQUEST, "unreadable_body"),
+        Ok(Err(_)) => return Outcome::refused(StatusCode::BAD_REQUEST, "unreadable_body"),
+        Err(_) => return Outcome::refused(StatusCode::REQUEST_TIMEOUT, "body_timeout"),
     };
     let Some(endpoint) = app.endpoint.get().cloned() else {
         return Outcome::refused(StatusCode::INTERNAL_SERVER_ERROR, "key_unavailable");
