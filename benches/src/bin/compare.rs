@@ -155,14 +155,14 @@ fn bench(dir: &Path, seconds: f64) {
         ("decrypt_request_200kb", "request_large.json"),
     ] {
         let body = read(dir, file);
-        let decrypted = decrypt_request(&key, &body).unwrap();
+        let decrypted = decrypt_request(&body, &key).unwrap();
         decrypted.request().unwrap();
         response_key.get_or_insert_with(|| decrypted.response_key().clone());
         push(
             op,
             "rust",
             measure(seconds, || {
-                let request = decrypt_request(&key, &body).unwrap();
+                let request = decrypt_request(&body, &key).unwrap();
                 std::hint::black_box(request.request().unwrap());
             }),
             None,
@@ -174,7 +174,7 @@ fn bench(dir: &Path, seconds: f64) {
         "encrypt_response_10kb",
         "rust",
         measure(seconds, || {
-            std::hint::black_box(encrypt_response(&response_key, &response));
+            std::hint::black_box(encrypt_response(&response, &response_key));
         }),
         Some(response.len()),
     );

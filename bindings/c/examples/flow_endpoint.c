@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
   }
 
   /* Per request. */
-  status = wfc_decrypt_request(key, body, body_len, &request);
+  status = wfc_decrypt_request(body, body_len, key, &request);
   free(body);
   if (status != WFC_STATUS_OK) {
     wfc_private_key_free(key);

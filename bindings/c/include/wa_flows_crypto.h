@@ -846,9 +846,9 @@ wfc_status wfc_media_verifier_finish(struct wfc_media_verifier *verifier);
  * # Safety
  * Every pointer follows the conventions at the top of this header.
  */
-wfc_status wfc_decrypt_request(const struct wfc_private_key *key,
-                               const uint8_t *body,
+wfc_status wfc_decrypt_request(const uint8_t *body,
                                size_t body_len,
+                               const struct wfc_private_key *key,
                                struct wfc_decrypted_request **request_out);
 
 /**
@@ -859,9 +859,9 @@ wfc_status wfc_decrypt_request(const struct wfc_private_key *key,
  * # Safety
  * Every pointer follows the conventions at the top of this header.
  */
-wfc_status wfc_key_ring_decrypt_request(const struct wfc_key_ring *ring,
-                                        const uint8_t *body,
+wfc_status wfc_key_ring_decrypt_request(const uint8_t *body,
                                         size_t body_len,
+                                        const struct wfc_key_ring *ring,
                                         struct wfc_decrypted_request **request_out);
 
 /**
@@ -983,9 +983,9 @@ void wfc_response_key_free(struct wfc_response_key *key);
  * # Safety
  * Every pointer follows the conventions at the top of this header.
  */
-wfc_status wfc_encrypt_response(const struct wfc_response_key *key,
-                                const uint8_t *response,
+wfc_status wfc_encrypt_response(const uint8_t *response,
                                 size_t response_len,
+                                const struct wfc_response_key *key,
                                 uint8_t *out,
                                 size_t out_cap,
                                 size_t *out_len);
@@ -1040,9 +1040,9 @@ wfc_status wfc_encrypted_request_encrypted_aes_key(const struct wfc_encrypted_re
  * # Safety
  * Every pointer follows the conventions at the top of this header.
  */
-wfc_status wfc_unwrap_aes_key(const struct wfc_private_key *key,
-                              const uint8_t *encrypted_aes_key,
+wfc_status wfc_unwrap_aes_key(const uint8_t *encrypted_aes_key,
                               size_t encrypted_aes_key_len,
+                              const struct wfc_private_key *key,
                               uint8_t *out,
                               size_t out_cap,
                               size_t *out_len);

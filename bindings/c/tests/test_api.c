@@ -66,9 +66,9 @@ static void test_nulls_and_frees(void) {
   CHECK_STATUS(wfc_private_key_public_pem(NULL, buf, sizeof buf, &len),
                WFC_STATUS_NULL_PARAMETER, "key NULL");
   CHECK(len == 77 && buf[0] == 0xAA, "written on NULL_PARAMETER");
-  CHECK_STATUS(wfc_decrypt_request(NULL, (const uint8_t *)"{}", 2, NULL),
+  CHECK_STATUS(wfc_decrypt_request((const uint8_t *)"{}", 2, NULL, NULL),
                WFC_STATUS_NULL_PARAMETER, "decrypt_request NULLs");
-  CHECK_STATUS(wfc_encrypt_response(NULL, NULL, 0, buf, sizeof buf, &len),
+  CHECK_STATUS(wfc_encrypt_response(NULL, 0, NULL, buf, sizeof buf, &len),
                WFC_STATUS_NULL_PARAMETER, "encrypt_response key NULL");
   CHECK_STATUS(wfc_verify_signature(NULL, 0, NULL, 0, (const uint8_t *)"s", 1),
                WFC_STATUS_INVALID_SIGNATURE, "empty inputs are allowed as NULL with length 0");
@@ -201,7 +201,7 @@ static void *decrypt_many(void *arg) {
   int i, *failures = arg;
   for (i = 0; i < 20; i++) {
     wfc_decrypted_request *req = NULL;
-    if (wfc_decrypt_request(shared_key, shared_body, shared_body_len, &req) != WFC_STATUS_OK) {
+    if (wfc_decrypt_request(shared_body, shared_body_len, shared_key, &req) != WFC_STATUS_OK) {
       (*failures)++;
     }
     wfc_decrypted_request_free(req);
@@ -315,14 +315,14 @@ static void test_threads_and_round_trip(void) {
     CHECK(failures[i] == 0, "thread %d had %d failures", i, failures[i]);
   }
   /* The request's own encrypt_response and a separate response key agree. */
-  CHECK_STATUS(wfc_decrypt_request(shared_key, shared_body, shared_body_len, &req),
+  CHECK_STATUS(wfc_decrypt_request(shared_body, shared_body_len, shared_key, &req),
                WFC_STATUS_OK, "decrypt");
   CHECK_STATUS(wfc_decrypted_request_response_key(req, &rk), WFC_STATUS_OK, "response key");
   wfc_decrypted_request_free(req); /* the response key outlives its request */
-  CHECK_STATUS(wfc_encrypt_response(rk, (const uint8_t *)answer, strlen(answer), body_a,
+  CHECK_STATUS(wfc_encrypt_response((const uint8_t *)answer, strlen(answer), rk, body_a,
                                     sizeof body_a, &len_a),
                WFC_STATUS_OK, "encrypt a");
-  CHECK_STATUS(wfc_decrypt_request(shared_key, shared_body, shared_body_len, &req),
+  CHECK_STATUS(wfc_decrypt_request(shared_body, shared_body_len, shared_key, &req),
                WFC_STATUS_OK, "decrypt again");
   CHECK_STATUS(wfc_decrypted_request_encrypt_response(req, (const uint8_t *)answer,
                                                       strlen(answer), body_b, sizeof body_b,

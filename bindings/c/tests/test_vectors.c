@@ -58,7 +58,7 @@ static void test_requests(void) {
       CHECK(wfc_status_http_status(st) == 500, "%s: invalid_key is HTTP 500", name);
     } else {
       wfc_decrypted_request *req = NULL;
-      st = wfc_decrypt_request(key, r[4].data, r[4].len, &req);
+      st = wfc_decrypt_request(r[4].data, r[4].len, key, &req);
       if (ok) {
         uint8_t aes[WFC_AES_KEY_LEN], iv[WFC_IV_LEN];
         size_t len = 0, aes_len = 0, iv_len = 0;
@@ -89,7 +89,7 @@ static void test_requests(void) {
                            enc, wrapped, wfc_encrypted_request_encrypted_aes_key_len(enc),
                            &wrapped_len),
                        WFC_STATUS_OK, name);
-          CHECK_STATUS(wfc_unwrap_aes_key(key, wrapped, wrapped_len, unwrapped, sizeof unwrapped,
+          CHECK_STATUS(wfc_unwrap_aes_key(wrapped, wrapped_len, key, unwrapped, sizeof unwrapped,
                                           &unwrapped_len),
                        WFC_STATUS_OK, name);
           CHECK(bytes_eq(unwrapped, unwrapped_len, r[7].data, r[7].len),
@@ -138,11 +138,11 @@ static void test_responses(void) {
                  WFC_STATUS_OK, name);
     /* One byte short: BUFFER_TOO_SMALL with the exact length, nothing written. */
     memset(body, 0xAA, need);
-    CHECK_STATUS(wfc_encrypt_response(key, r[3].data, r[3].len, body, need - 1, &len),
+    CHECK_STATUS(wfc_encrypt_response(r[3].data, r[3].len, key, body, need - 1, &len),
                  WFC_STATUS_BUFFER_TOO_SMALL, name);
     CHECK(len == need, "%s: needed length %zu", name, len);
     CHECK(body[0] == 0xAA, "%s: written on BUFFER_TOO_SMALL", name);
-    CHECK_STATUS(wfc_encrypt_response(key, r[3].data, r[3].len, body, need, &len), WFC_STATUS_OK,
+    CHECK_STATUS(wfc_encrypt_response(r[3].data, r[3].len, key, body, need, &len), WFC_STATUS_OK,
                  name);
     CHECK(bytes_eq(body, len, r[4].data, r[4].len), "%s: body differs", name);
     wfc_response_key_free(key);
@@ -259,7 +259,7 @@ static void test_rotation(void) {
       uint8_t view[1 << 12];
       size_t len = 0;
       n++;
-      CHECK_STATUS(wfc_key_ring_decrypt_request(ring, r[4].data, r[4].len, &req), WFC_STATUS_OK,
+      CHECK_STATUS(wfc_key_ring_decrypt_request(r[4].data, r[4].len, ring, &req), WFC_STATUS_OK,
                    name);
       CHECK(wfc_decrypted_request_key_index(req) == 1, "%s: opened by the second key", name);
       CHECK_STATUS(wfc_flow_endpoint_open(endpoint, r[4].data, r[4].len, NULL, 0, 0, &opened),

@@ -78,7 +78,7 @@ pub(crate) fn demo(media_len: usize) -> CliResult {
 
     // The endpoint decrypts it.
     let (decrypted, _) = step(&mut out, 3, "endpoint: decrypt_request", || {
-        Ok(decrypt_request(&key, body.as_bytes())?)
+        Ok(decrypt_request(body.as_bytes(), &key)?)
     })?;
     if decrypted.plaintext() != REQUEST {
         return Err(mismatch("request"));

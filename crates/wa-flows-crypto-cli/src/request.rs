@@ -51,7 +51,7 @@ pub(crate) fn encrypt_response(key: &KeyArgs, request: &str, response: Option<&s
     let key = key.load()?;
     let body = read_input(Some(request), "request body", Limit::Body)?;
     let response = read_input(response, "response", Limit::Body)?;
-    let decrypted = core_decrypt_request(&key, &body)?;
+    let decrypted = core_decrypt_request(&body, &key)?;
     print_line(&decrypted.encrypt_response(&response))
 }
 

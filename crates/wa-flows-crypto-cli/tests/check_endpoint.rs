@@ -103,7 +103,7 @@ fn respond(
     {
         return (err.http_status().unwrap(), String::new());
     }
-    let decrypted = match decrypt_request(key, body) {
+    let decrypted = match decrypt_request(body, key) {
         Ok(decrypted) => decrypted,
         Err(err) => return (err.http_status().unwrap_or(500), String::new()),
     };

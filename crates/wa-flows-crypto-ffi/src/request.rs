@@ -45,9 +45,9 @@ pub struct wfc_encrypted_request(EncryptedRequest);
 /// Every pointer follows the conventions at the top of this header.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wfc_decrypt_request(
-    key: *const wfc_private_key,
     body: *const u8,
     body_len: usize,
+    key: *const wfc_private_key,
     request_out: *mut *mut wfc_decrypted_request,
 ) -> wfc_status {
     guard(|| {
@@ -60,7 +60,7 @@ pub unsafe extern "C" fn wfc_decrypt_request(
             )
         };
         out.put(wfc_decrypted_request(wa_flows_crypto::decrypt_request(
-            &key.0, body,
+            body, &key.0,
         )?));
         Ok(())
     })
@@ -74,9 +74,9 @@ pub unsafe extern "C" fn wfc_decrypt_request(
 /// Every pointer follows the conventions at the top of this header.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wfc_key_ring_decrypt_request(
-    ring: *const wfc_key_ring,
     body: *const u8,
     body_len: usize,
+    ring: *const wfc_key_ring,
     request_out: *mut *mut wfc_decrypted_request,
 ) -> wfc_status {
     guard(|| {
@@ -294,9 +294,9 @@ pub unsafe extern "C" fn wfc_response_key_free(key: *mut wfc_response_key) {
 /// Every pointer follows the conventions at the top of this header.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wfc_encrypt_response(
-    key: *const wfc_response_key,
     response: *const u8,
     response_len: usize,
+    key: *const wfc_response_key,
     out: *mut u8,
     out_cap: usize,
     out_len: *mut usize,
@@ -311,7 +311,7 @@ pub unsafe extern "C" fn wfc_encrypt_response(
             )
         };
         out.reserve(wfc_encrypt_response_len(response.len()))?;
-        out.put(wa_flows_crypto::encrypt_response(&key.0, response).as_bytes())
+        out.put(wa_flows_crypto::encrypt_response(response, &key.0).as_bytes())
     })
 }
 
@@ -394,9 +394,9 @@ pub unsafe extern "C" fn wfc_encrypted_request_encrypted_aes_key(
 /// Every pointer follows the conventions at the top of this header.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wfc_unwrap_aes_key(
-    key: *const wfc_private_key,
     encrypted_aes_key: *const u8,
     encrypted_aes_key_len: usize,
+    key: *const wfc_private_key,
     out: *mut u8,
     out_cap: usize,
     out_len: *mut usize,
@@ -415,7 +415,7 @@ pub unsafe extern "C" fn wfc_unwrap_aes_key(
             )
         };
         out.reserve(WFC_AES_KEY_LEN)?;
-        let aes_key = wa_flows_crypto::unwrap_aes_key(&key.0, wrapped)?;
+        let aes_key = wa_flows_crypto::unwrap_aes_key(wrapped, &key.0)?;
         out.put(aes_key.as_bytes())
     })
 }

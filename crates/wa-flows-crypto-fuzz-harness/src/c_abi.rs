@@ -196,7 +196,7 @@ pub fn c_abi(data: &[u8]) {
             let mut request = ptr::null_mut();
             // SAFETY: pointers are NULL or valid for their lengths.
             let status = unsafe {
-                wfc_decrypt_request(key(), pointer(body, null_in), body.len(), &mut request)
+                wfc_decrypt_request(pointer(body, null_in), body.len(), key(), &mut request)
             };
             documented(status);
             if status == wfc_status::Ok {
@@ -211,7 +211,7 @@ pub fn c_abi(data: &[u8]) {
             let mut other = ptr::null_mut();
             // SAFETY: a NULL key is part of what is tested.
             let status =
-                unsafe { wfc_decrypt_request(ptr::null(), body.as_ptr(), body.len(), &mut other) };
+                unsafe { wfc_decrypt_request(body.as_ptr(), body.len(), ptr::null(), &mut other) };
             assert_eq!(status, wfc_status::NullParameter);
         }
         2 => {
@@ -236,9 +236,9 @@ pub fn c_abi(data: &[u8]) {
                     // SAFETY: a live handle, input valid for its length, buffer of `cap` bytes.
                     unsafe {
                         wfc_encrypt_response(
-                            handle,
                             response.as_ptr(),
                             response.len(),
+                            handle,
                             out,
                             cap,
                             len,

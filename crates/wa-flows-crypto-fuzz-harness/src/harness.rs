@@ -229,7 +229,7 @@ pub fn encrypted_key_kdf(data: &[u8]) {
 
 /// Raw bytes as a request body: never a success, always a request-level error.
 pub fn request_body(data: &[u8]) {
-    match decrypt_request(key(), data) {
+    match decrypt_request(data, key()) {
         Ok(request) => panic!("a forged request decrypted: {:?}", request.plaintext()),
         Err(error) => assert_request_level(&error),
     }
@@ -274,7 +274,7 @@ pub fn request_mutated(data: &[u8]) {
             let mut body = request.to_json().into_bytes();
             let at = splice_at % (body.len() + 1);
             body.splice(at..at, splice.iter().copied());
-            decrypt_request(key(), &body)
+            decrypt_request(&body, key())
         } else {
             request.decrypt(key())
         };
@@ -301,7 +301,7 @@ pub fn response_round_trip(data: &[u8]) {
     let iv: [u8; 16] = input.bytes(16).try_into().unwrap_or([0; 16]);
     let plaintext = input.rest();
     let response_key = ResponseKey::new(AesKey::new(aes_key), iv);
-    let body = encrypt_response(&response_key, plaintext);
+    let body = encrypt_response(plaintext, &response_key);
     assert_eq!(body.len(), (plaintext.len() + 16).div_ceil(3) * 4);
     let session = ClientSession::from(response_key.clone());
     assert_eq!(session.open_response(&body).unwrap(), plaintext);

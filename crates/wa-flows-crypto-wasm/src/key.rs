@@ -98,7 +98,7 @@ impl WasmPrivateKey {
     /// `key_unwrap`, or `malformed` if the unwrapped key is not 16 bytes.
     #[wasm_bindgen(js_name = unwrapAesKey)]
     pub fn unwrap_aes_key(&self, encrypted_aes_key: &[u8]) -> Result<Vec<u8>, JsValue> {
-        wa_flows_crypto::unwrap_aes_key(&self.inner, encrypted_aes_key)
+        wa_flows_crypto::unwrap_aes_key(encrypted_aes_key, &self.inner)
             .into_js()
             .map(|aes_key| aes_key.as_bytes().to_vec())
     }

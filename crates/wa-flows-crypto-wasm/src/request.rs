@@ -137,7 +137,7 @@ fn host_aes_key(aes_key: &[u8]) -> Result<AesKey, JsValue> {
 pub fn encrypt_response(response: &[u8], aes_key: &[u8], iv: &[u8]) -> Result<String, JsValue> {
     ResponseKey::from_slices(aes_key, iv)
         .into_js()
-        .map(|key| wa_flows_crypto::encrypt_response(&key, response))
+        .map(|key| wa_flows_crypto::encrypt_response(response, &key))
 }
 
 /// Whether `header` (an `X-Hub-Signature-256` value) authenticates `raw_body` with

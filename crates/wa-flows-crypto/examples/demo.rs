@@ -40,7 +40,7 @@ fn main() -> Result<(), wa_flows_crypto::Error> {
     );
 
     let started = Instant::now();
-    let request = decrypt_request(&key, body.as_bytes())?;
+    let request = decrypt_request(body.as_bytes(), &key)?;
     println!(
         "decrypted in {:.1?}: {}",
         started.elapsed(),

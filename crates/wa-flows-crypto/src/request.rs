@@ -189,7 +189,7 @@ impl EncryptedRequest {
     /// # Errors
     /// As [`decrypt_request`].
     pub fn decrypt(&self, key: &FlowPrivateKey) -> Result<DecryptedRequest> {
-        let aes_key = unwrap_aes_key(key, &self.encrypted_aes_key)?;
+        let aes_key = unwrap_aes_key(&self.encrypted_aes_key, key)?;
         decrypt_payload(self, &aes_key)
     }
 }
@@ -275,7 +275,7 @@ impl fmt::Debug for DecryptedRequest {
 /// // What WhatsApp would send:
 /// let (body, session) = client::seal_request(&key.public_key(), br#"{"version":"3.0","action":"ping"}"#)?;
 ///
-/// let request = decrypt_request(&key, body.as_bytes())?;
+/// let request = decrypt_request(body.as_bytes(), &key)?;
 /// assert!(request.request()?.is_ping());
 /// let answer = request.encrypt_response(wa_flows_crypto::flow::PING_RESPONSE.as_bytes());
 ///
@@ -291,7 +291,7 @@ impl fmt::Debug for DecryptedRequest {
 /// - [`Error::PayloadAuth`]: the payload does not authenticate.
 ///
 /// All three answer HTTP 421.
-pub fn decrypt_request(key: &FlowPrivateKey, body: &[u8]) -> Result<DecryptedRequest> {
+pub fn decrypt_request(body: &[u8], key: &FlowPrivateKey) -> Result<DecryptedRequest> {
     EncryptedRequest::from_json(body)?.decrypt(key)
 }
 
@@ -300,7 +300,7 @@ pub fn decrypt_request(key: &FlowPrivateKey, body: &[u8]) -> Result<DecryptedReq
 /// # Errors
 /// [`Error::KeyUnwrap`] when the padding does not check out; [`Error::Malformed`] when it
 /// does but the key inside is not 16 bytes.
-pub fn unwrap_aes_key(key: &FlowPrivateKey, encrypted_aes_key: &[u8]) -> Result<AesKey> {
+pub fn unwrap_aes_key(encrypted_aes_key: &[u8], key: &FlowPrivateKey) -> Result<AesKey> {
     let unwrapped = key.oaep_decrypt(encrypted_aes_key)?;
     AesKey::from_slice(&unwrapped).map_err(|_| {
         Error::Malformed("the unwrapped AES key is not 16 bytes; WhatsApp uses AES-128")
@@ -362,7 +362,7 @@ pub(crate) fn aes_128_gcm_open(
 /// let key = FlowPrivateKey::from_pem(&pem, None)?;
 /// let (body, _session) = client::seal_request(&key.public_key(), br#"{"action":"ping"}"#)?;
 /// let request = EncryptedRequest::from_json(body.as_bytes())?;
-/// let aes_key = unwrap_aes_key(&key, request.encrypted_aes_key())?;
+/// let aes_key = unwrap_aes_key(request.encrypted_aes_key(), &key)?;
 ///
 /// // A host whose AES-GCM refuses the tag: the core answers `payload_auth`.
 /// let refused = decrypt_payload_with(&request, &aes_key, |_key, _iv, _ciphertext, _tag| {

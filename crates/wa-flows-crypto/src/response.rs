@@ -110,9 +110,9 @@ impl fmt::Debug for ResponseKey {
 /// use wa_flows_crypto::{encrypt_response, AesKey, ResponseKey};
 ///
 /// let key = ResponseKey::new(AesKey::new([7; 16]), [1; 16]);
-/// let body = encrypt_response(&key, br#"{"data":{"status":"active"}}"#);
+/// let body = encrypt_response(br#"{"data":{"status":"active"}}"#, &key);
 /// assert_eq!(body.len(), 60); // base64 of 28 bytes of ciphertext and a 16-byte tag
 /// ```
-pub fn encrypt_response(response_key: &ResponseKey, response: &[u8]) -> String {
+pub fn encrypt_response(response: &[u8], response_key: &ResponseKey) -> String {
     response_key.encrypt(response)
 }

@@ -288,7 +288,7 @@ fn generated_keys_work_and_are_distinct() {
     assert_eq!(a.source(), KeySource::Generated);
     let (body, session) =
         wa_flows_crypto::client::seal_request(&a.public_key(), b"{\"action\":\"ping\"}").unwrap();
-    let request = wa_flows_crypto::decrypt_request(&a, body.as_bytes()).unwrap();
+    let request = wa_flows_crypto::decrypt_request(body.as_bytes(), &a).unwrap();
     assert_eq!(
         session
             .open_response(&request.encrypt_response(b"ok"))
@@ -296,7 +296,7 @@ fn generated_keys_work_and_are_distinct() {
         b"ok"
     );
     assert_eq!(
-        wa_flows_crypto::decrypt_request(&b, body.as_bytes()).unwrap_err(),
+        wa_flows_crypto::decrypt_request(body.as_bytes(), &b).unwrap_err(),
         Error::KeyUnwrap
     );
 }

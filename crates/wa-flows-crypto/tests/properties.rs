@@ -51,7 +51,7 @@ proptest! {
     ) {
         let key = key(engine);
         let (body, session) = seal_request(&key.public_key(), as_request(&payload).as_bytes()).unwrap();
-        let request = decrypt_request(&key, body.as_bytes()).unwrap();
+        let request = decrypt_request(body.as_bytes(), &key).unwrap();
         prop_assert_eq!(request.plaintext(), as_request(&payload));
         let answer = request.encrypt_response(&response);
         prop_assert_eq!(session.open_response(&answer).unwrap(), response);
@@ -69,7 +69,7 @@ proptest! {
         let mut bytes = body.into_bytes();
         let at = position.index(bytes.len());
         bytes[at] ^= mask;
-        let error = decrypt_request(&key, &bytes).unwrap_err();
+        let error = decrypt_request(&bytes, &key).unwrap_err();
         prop_assert!(matches!(error.code(), "malformed" | "key_unwrap" | "payload_auth"), "{}", error);
         prop_assert_eq!(error.http_status(), Some(421));
     }
@@ -104,7 +104,7 @@ proptest! {
         body in proptest::collection::vec(any::<u8>(), 0..512),
     ) {
         let key = key(RsaEngine::available()[0]);
-        if let Err(error) = decrypt_request(&key, &body) {
+        if let Err(error) = decrypt_request(&body, &key) {
             prop_assert_eq!(error.http_status(), Some(421));
         }
     }

@@ -33,7 +33,7 @@ fn run(vector: &serde_json::Value, engine: RsaEngine) -> Result<DecryptedRequest
     let key = load_key(vector, engine)?;
     assert_eq!(key.engine(), engine);
     let body = serde_json::to_vec(&vector["request"]).unwrap();
-    decrypt_request(&key, &body)
+    decrypt_request(&body, &key)
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn the_two_steps_give_the_same_result_as_the_one_call() {
         let key = load_key(&vector, RsaEngine::available()[0]).unwrap();
         let body = serde_json::to_vec(&vector["request"]).unwrap();
         let request = EncryptedRequest::from_json(&body).unwrap();
-        let aes_key = unwrap_aes_key(&key, request.encrypted_aes_key()).unwrap();
+        let aes_key = unwrap_aes_key(request.encrypted_aes_key(), &key).unwrap();
         // A host that unwrapped the key elsewhere hands the raw bytes over.
         let aes_key = wa_flows_crypto::AesKey::from_slice(aes_key.as_bytes()).unwrap();
         let decrypted = decrypt_payload(&request, &aes_key).unwrap();
@@ -121,7 +121,7 @@ fn every_response_vector_is_byte_exact() {
             &hex::decode(vector["request_iv_hex"].as_str().unwrap()).unwrap(),
         )
         .unwrap();
-        let body = encrypt_response(&key, vector["plaintext"].as_str().unwrap().as_bytes());
+        let body = encrypt_response(vector["plaintext"].as_str().unwrap().as_bytes(), &key);
         assert_eq!(
             body,
             vector["expected_body"].as_str().unwrap(),
@@ -160,8 +160,8 @@ fn responses_answer_requests_from_the_vectors() {
     let request = run(vector, RsaEngine::available()[0]).unwrap();
     let body = request.encrypt_response(wa_flows_crypto::flow::PING_RESPONSE.as_bytes());
     let expected = encrypt_response(
-        request.response_key(),
         wa_flows_crypto::flow::PING_RESPONSE.as_bytes(),
+        request.response_key(),
     );
     assert_eq!(body, expected);
     assert_ne!(

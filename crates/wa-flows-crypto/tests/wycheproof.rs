@@ -33,7 +33,7 @@ fn rsa_oaep_sha256_mgf1_sha256() {
             for engine in RsaEngine::available() {
                 let key = key.clone().with_engine(*engine).unwrap();
                 for test in &group.tests {
-                    let result = unwrap_aes_key(&key, &test.ct);
+                    let result = unwrap_aes_key(&test.ct, &key);
                     let decryptable = test.result != TestResult::Invalid && test.label.is_empty();
                     let id = format!("{name:?} #{} {engine:?} ({})", test.tc_id, test.comment);
                     match (decryptable, test.pt.len(), result) {

@@ -681,14 +681,14 @@ def decrypt_request(body: Union[Bytes, str, Mapping[str, Any]], key: "Union[Flow
         data = _json_input(body, "body")
         return DecryptedRequest(_new_handle(
             "wfc_decrypted_request",
-            lambda out: _lib.wfc_key_ring_decrypt_request(ring_ptr, data.ptr, data.len, out),
+            lambda out: _lib.wfc_key_ring_decrypt_request(data.ptr, data.len, ring_ptr, out),
             _lib.wfc_decrypted_request_free,
         ))
     key_ptr = _key_ptr(key)
     data = _json_input(body, "body")
     return DecryptedRequest(_new_handle(
         "wfc_decrypted_request",
-        lambda out: _lib.wfc_decrypt_request(key_ptr, data.ptr, data.len, out),
+        lambda out: _lib.wfc_decrypt_request(data.ptr, data.len, key_ptr, out),
         _lib.wfc_decrypted_request_free,
     ))
 
@@ -713,7 +713,7 @@ def unwrap_aes_key(encrypted_aes_key: Union[Bytes, EncryptedRequest], key: FlowP
     else:
         wrapped = _input(encrypted_aes_key, "encrypted_aes_key")
     return _copy_out(
-        lambda o, c, n: _lib.wfc_unwrap_aes_key(key_ptr, wrapped.ptr, wrapped.len, o, c, n),
+        lambda o, c, n: _lib.wfc_unwrap_aes_key(wrapped.ptr, wrapped.len, key_ptr, o, c, n),
         _lib.WFC_AES_KEY_LEN,
     )
 
@@ -745,7 +745,7 @@ def encrypt_response(response: Union[Mapping[str, Any], str, Bytes], aes_key: By
         _lib.wfc_response_key_free,
     )
     return _copy_out(
-        lambda o, c, n: _lib.wfc_encrypt_response(rk, data.ptr, data.len, o, c, n),
+        lambda o, c, n: _lib.wfc_encrypt_response(data.ptr, data.len, rk, o, c, n),
         _lib.wfc_encrypt_response_len(data.len),
     ).decode("ascii")
 

@@ -90,6 +90,16 @@ impl FlowKeyRing {
     }
 }
 
+impl FlowPrivateKey {
+    /// [`crate::decrypt_request`] as a method: the body, then (as `self`) the key.
+    ///
+    /// # Errors
+    /// As [`crate::decrypt_request`].
+    pub fn decrypt_request(&self, body: &[u8]) -> Result<DecryptedRequest> {
+        EncryptedRequest::from_json(body)?.decrypt(self)
+    }
+}
+
 impl From<FlowPrivateKey> for FlowKeyRing {
     fn from(newest: FlowPrivateKey) -> Self {
         Self {
