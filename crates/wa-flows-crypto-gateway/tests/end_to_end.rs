@@ -189,7 +189,8 @@ async fn a_slow_upstream_is_500_within_the_deadline() {
     let took = started.elapsed();
     assert_eq!((answer.status, answer.body.as_str()), (500, ""));
     assert!(took >= Duration::from_millis(700), "{took:?}");
-    assert!(took < Duration::from_millis(1800), "{took:?}");
+    // Well before the upstream would answer (3 s), with room for a loaded machine.
+    assert!(took < Duration::from_millis(2500), "{took:?}");
     let metrics = gateway.metrics().await;
     assert!(
         metrics.contains(r#"wa_flows_gateway_upstream_seconds_count{outcome="timeout"} 1"#),
@@ -656,7 +657,7 @@ async fn a_stalled_media_download_is_500_within_the_deadline_and_leaves_no_file(
     let (answer, _) = exchange(&client(), &gateway.url, &request).await;
     assert_eq!((answer.status, answer.body.as_str()), (500, ""));
     assert!(
-        started.elapsed() < Duration::from_millis(1700),
+        started.elapsed() < Duration::from_secs(3),
         "{:?}",
         started.elapsed()
     );
@@ -687,7 +688,7 @@ async fn a_body_that_trickles_is_cut_off_at_the_deadline() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
+        started.elapsed() < Duration::from_secs(3),
         "{:?}",
         started.elapsed()
     );
