@@ -33,9 +33,9 @@ wasm-bindgen --version
 
 step "npm dependencies"
 cd "$here"
-# `npm install` (not `npm ci`): npm 11 leaves workerd's other-platform optional packages out of the
-# lock file and `npm ci` then refuses it. The lock file still pins every version.
-npm install --no-audit --no-fund
+# Exactly the committed lock file (it lists workerd's packages for every platform, so npm ci
+# accepts it on any of them).
+npm ci --no-audit --no-fund
 
 step "build (npm run build)"
 npm run build
