@@ -14,7 +14,7 @@ use core::fmt;
 
 use der::Decode as _;
 use pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
-use rsa::traits::PublicKeyParts as _;
+use rsa::traits::{PrivateKeyParts as _, PublicKeyParts as _};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
@@ -310,6 +310,19 @@ impl FlowPrivateKey {
         let bits = rust.n().bits_vartime() as usize;
         if !(MIN_KEY_BITS..=MAX_KEY_BITS).contains(&bits) {
             return Err(KeyError::UnsupportedSize { bits }.into());
+        }
+        // `rsa` accepts n = p·p (its checks hold for it), but such a key is factored by a
+        // square root and aws-lc refuses it: refuse it here, so every engine agrees.
+        let primes = rust.primes();
+        let repeated = primes
+            .iter()
+            .enumerate()
+            .any(|(i, p)| primes.iter().skip(i + 1).any(|q| p == q));
+        if repeated {
+            return Err(KeyError::Corrupt(
+                "two of the key's primes are equal (n = p squared, which anyone can factor)",
+            )
+            .into());
         }
         let public_der = rust
             .to_public_key()
