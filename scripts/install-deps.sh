@@ -15,6 +15,18 @@ fi
 if [[ $only == all || $only == node ]]; then
     command -v node >/dev/null || need_apt+=(nodejs npm)
 fi
+if [[ $only == dist ]]; then
+    # musl-gcc for aws-lc-sys's C in the static CLI; pkg-config, readelf (binutils) and g++ for
+    # the C prefix; zsh and fish to load the completions; man to render the man page.
+    command -v musl-gcc >/dev/null || need_apt+=(musl-tools)
+    command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+    command -v readelf >/dev/null || need_apt+=(binutils)
+    command -v g++ >/dev/null || need_apt+=(g++)
+    command -v zsh >/dev/null || need_apt+=(zsh)
+    command -v fish >/dev/null || need_apt+=(fish)
+    command -v man >/dev/null || need_apt+=(man-db)
+    python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+fi
 if ((${#need_apt[@]})); then
     echo "installing with apt: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -22,6 +34,11 @@ if ((${#need_apt[@]})); then
     apt-get install -y -qq "${need_apt[@]}"
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+if [[ $only == dist ]]; then
+    rustup target list --installed | grep -qx x86_64-unknown-linux-musl \
+        || rustup target add x86_64-unknown-linux-musl
+fi
 
 if [[ $only == all || $only == rust ]]; then
     # The declared minimum Rust version, for the MSRV build.

@@ -5,6 +5,7 @@
 #
 #   ./scripts/test.sh            everything
 #   ./scripts/test.sh rust       only the Rust workspace (also: c, python, node, examples, fuzz)
+#   ./scripts/test.sh dist       the release artifacts (scripts/dist.sh), installed and run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -56,6 +57,12 @@ fi
 if [[ $only == all || $only == examples ]]; then
     step "endpoint examples: end to end, and the CLI's check-endpoint against each"
     bash scripts/test-examples.sh
+fi
+
+# Not yet part of `all`: the release artifacts, built and tried where users run them.
+if [[ $only == dist ]]; then
+    step "release artifacts: C prefix, static CLI, wheel + sdist, crates (scripts/test-dist.sh)"
+    bash scripts/test-dist.sh
 fi
 
 if [[ $only == all || $only == fuzz ]]; then
