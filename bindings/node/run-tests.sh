@@ -46,4 +46,7 @@ npm run test:rust
 step "npm test"
 npm test
 
+step "the npm pack tarball in Deno, Bun, workerd and headless Chromium (test/runtimes/run.sh)"
+bash "$here/test/runtimes/run.sh"
+
 step "done"
