@@ -82,7 +82,13 @@ def decrypt_request(body, key):
         plaintext = AESGCM(aes_key).decrypt(iv, data, None)
     except Exception:  # noqa: BLE001 - InvalidTag
         raise Fail("payload_auth") from None
-    return plaintext.decode("utf-8"), aes_key, iv
+    try:
+        text = plaintext.decode("utf-8")
+        if not isinstance(json.loads(text), dict):
+            raise ValueError("not an object")
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise Fail("malformed") from None
+    return text, aes_key, iv
 
 
 def error_matches(name, got, expected):

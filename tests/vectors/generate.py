@@ -282,6 +282,14 @@ def make_requests(out, new_keys):
                                           "iv_hex": drbg("request/base/iv", 16).hex()})
     # Cases of our own (not in the original reference set).
     r.add("missing_flow_data", changed(encrypted_flow_data=None), err("malformed"))
+    # Authentic payloads that are not one JSON object: every request is an object, so each
+    # is malformed (421) in every runtime and engine, after authentication.
+    for name, text in [("payload_not_json", "not json"), ("payload_array", "[1]"),
+                       ("payload_string", '"ping"'), ("payload_number", "42"),
+                       ("payload_empty", ""), ("payload_trailing_garbage", '{"action":"ping"} x'),
+                       ("payload_two_objects", '{"action":"ping"}{}')]:
+        request, _, _ = r.encrypt(name, text)
+        r.add(name, request, err("malformed"))
     write_json(out / "requests.json", {"passphrase": PASSPHRASE, "note": NOTE, "vectors": r.vectors})
     return r.vectors
 
