@@ -164,7 +164,7 @@ const ACTIONS = { ping: 'ping', init: 'INIT', data_exchange: 'data_exchange', ba
  * `flow_token` absent, null or strings. Anything else is `malformed` (421).
  */
 function parseFlowRequest(body) {
-  const malformed = () => new FlowCryptoError('malformed', 'malformed input: not a flow request', 421);
+  const malformed = () => new FlowCryptoError('malformed input: not a flow request', 'malformed', 421);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw malformed();
   if (typeof body.action !== 'string') throw malformed();
   for (const field of ['version', 'screen', 'flow_token']) {

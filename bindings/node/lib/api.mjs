@@ -18,11 +18,11 @@ import { bytes, copyBytes, describe, optionalBytes, responseJson, utf8, wellForm
 /** The error every operation throws: a real `Error` with a stable `code` and `httpStatus`. */
 export class FlowCryptoError extends Error {
   /**
-   * @param {string} code one of the codes in the README (`malformed`, `key_unwrap`, …)
    * @param {string} message what went wrong and what to do about it
-   * @param {number | null} httpStatus 421, 432, 500, or null for media errors
+   * @param {string} code one of the codes in the README (`malformed`, `key_unwrap`, …)
+   * @param {number | null} httpStatus 421, 427, 432, 500, or null for media errors
    */
-  constructor(code, message, httpStatus) {
+  constructor(message, code, httpStatus) {
     super(message);
     this.code = code;
     this.httpStatus = httpStatus ?? null;
@@ -163,7 +163,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     if (error instanceof WebAssembly.RuntimeError) {
       // A trap: the instance is undefined from here on. Replace it, fail only this call.
       reset();
-      return new FlowCryptoError('internal', INTERNAL_MESSAGE, 500);
+      return new FlowCryptoError(INTERNAL_MESSAGE, 'internal', 500);
     }
     if (error instanceof RangeError && String(error.message).includes('call stack')) {
       // (No regular expression here: compiling one with no stack left throws a SyntaxError.)
@@ -174,7 +174,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
       return error;
     }
     if (error instanceof Error && error.message === 'Invalid stale object from previous Wasm instance') {
-      return new FlowCryptoError('internal', STALE_MESSAGE, 500);
+      return new FlowCryptoError(STALE_MESSAGE, 'internal', 500);
     }
     if (
       error instanceof Error &&
@@ -182,7 +182,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
       error.name === 'FlowCryptoError' &&
       typeof error.code === 'string'
     ) {
-      return new FlowCryptoError(error.code, error.message, error.httpStatus);
+      return new FlowCryptoError(error.message, error.code, error.httpStatus);
     }
     return error;
   }
@@ -352,7 +352,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     try {
       aesKey = outputBytes(engine.unwrap(handleFor(engine, inner), wrapped));
     } catch {
-      throw new FlowCryptoError('key_unwrap', KEY_UNWRAP_MESSAGE, 421);
+      throw new FlowCryptoError(KEY_UNWRAP_MESSAGE, 'key_unwrap', 421);
     }
     return aesKey;
   }
@@ -369,18 +369,20 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     try {
       return outputBytes(await engine.unwrap(handle, wrapped));
     } catch {
-      throw new FlowCryptoError('key_unwrap', KEY_UNWRAP_MESSAGE, 421);
+      throw new FlowCryptoError(KEY_UNWRAP_MESSAGE, 'key_unwrap', 421);
     }
   }
 
   /** A decrypted request and the means to answer it. */
   class DecryptedRequest {
-    constructor(plaintext, aesKey, iv) {
+    #flow;
+
+    constructor(plaintext, aesKey, iv, keyIndex = 0) {
       let decryptedBody;
       try {
         decryptedBody = JSON.parse(plaintext);
       } catch {
-        throw new FlowCryptoError('malformed', 'malformed input: the decrypted payload is not JSON', 421);
+        throw new FlowCryptoError('malformed input: the decrypted payload is not JSON', 'malformed', 421);
       }
       /** The decrypted request, parsed. */
       this.decryptedBody = decryptedBody;
@@ -396,6 +398,17 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
        * = await decryptRequest(…)` is how handlers read the result.
        */
       this.encryptResponse = (response) => encryptResponse(response, aesKey, iv);
+      /** Which key of the FlowKeyRing opened the request (0 is the newest; 0 for a single key). */
+      this.keyIndex = keyIndex;
+    }
+
+    /**
+     * The request as a Flows endpoint sees it, read by the core (see FlowRequest). Throws the
+     * core's `malformed` (421) if the plaintext is not a flow request.
+     */
+    get flow() {
+      this.#flow ??= flowRequest(call(() => wasm.flowView(this.plaintext)), this.plaintext);
+      return this.#flow;
     }
   }
 
@@ -473,6 +486,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
   /** Decrypts a request body (string, bytes, or parsed object) with the key's engine. */
   function decryptRequest(body, key) {
     try {
+      if (key instanceof FlowKeyRing) return Promise.resolve(decryptRing(body, key));
       const [inner, engine] = innerOf(key);
       // A synchronous engine (node:crypto, wasm) runs now: no extra turns of the event loop.
       if (engine.sync) return Promise.resolve(decryptWith(engine, inner, body));
@@ -509,6 +523,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
 
   /** As decryptRequest, synchronously: an asynchronous engine (WebCrypto) is replaced by wasm. */
   function decryptRequestSync(body, key) {
+    if (key instanceof FlowKeyRing) return decryptRing(body, key);
     const [inner, engine] = innerOf(key);
     return decryptWith(engine.sync ? engine : wasmEngine, inner, body);
   }
@@ -547,9 +562,324 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     else if (header !== undefined && header !== null) {
       throw new TypeError(`header must be the X-Hub-Signature-256 string (or undefined), got ${describe(header)}`);
     }
+    if (Array.isArray(appSecret)) {
+      const secrets = secretList(appSecret, 'appSecret');
+      // Every secret is compared; an empty list or secret is the core's `invalid_configuration`.
+      return call(() => wasm.verifySignatureAny(body, value, secrets)) !== undefined;
+    }
     const secret = bytes(appSecret, 'appSecret');
     // An empty secret is the core's `invalid_configuration`; any other refusal is `false`.
     return call(() => wasm.verifySignature(body, value, secret));
+  }
+
+  // -- data API 4.0, key rotation, the endpoint tier ------------------------------------------
+
+  /** One app secret (string or bytes) or an array of them, as fresh Uint8Array copies. */
+  function secretList(value, name) {
+    if (!Array.isArray(value)) return [bytes(value, name)];
+    const items = Array.prototype.slice.call(value);
+    return items.map((item, index) => bytes(item, `${name}[${index}]`));
+  }
+
+  /** A `Date` or milliseconds since the epoch, as Unix seconds for the core. */
+  function unixSeconds(value, name) {
+    let ms = value;
+    if (value instanceof Date) ms = Date.prototype.getTime.call(value);
+    else if (typeof value !== 'number') {
+      throw new TypeError(`${name} must be a Date or milliseconds since the epoch, got ${describe(value)}`);
+    }
+    if (!Number.isFinite(ms)) throw new TypeError(`${name} must be a finite time, got ${ms}`);
+    return ms / 1000;
+  }
+
+  function nowOption(options) {
+    const now = options?.now;
+    return now === undefined ? Date.now() / 1000 : unixSeconds(now, 'now');
+  }
+
+  /** The plaintext each request object carries, for verifyFlowTokenSignature. */
+  const plaintexts = new WeakMap();
+
+  /** The decrypted request's JSON text (as bytes), from any of the forms it may come in. */
+  function requestText(request) {
+    if (request !== null && typeof request === 'object' && plaintexts.has(request)) {
+      return encoder.encode(plaintexts.get(request));
+    }
+    if (request instanceof DecryptedRequest) return utf8(request.plaintext, 'request.plaintext');
+    if (typeof request === 'string') return utf8(request, 'request');
+    const copy = copyBytes(request, 'request');
+    if (copy !== undefined) return copy;
+    if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+      throw new TypeError(
+        `request must be the decrypted text, its bytes, the parsed object or a decrypted request, got ${describe(request)}`,
+      );
+    }
+    return encoder.encode(responseJson(request));
+  }
+
+  /**
+   * Data API 4.0: checks the request's `flow_token_signature` (HS256 over its `flow_token`,
+   * made with the app secret). Returns "verified", or "absent" when the request has none.
+   */
+  function verifyFlowTokenSignature(request, appSecret, options = {}) {
+    const text = requestText(request);
+    const secrets = secretList(appSecret, 'appSecret');
+    const now = nowOption(options);
+    return call(() => wasm.verifyFlowTokenSignature(text, secrets, now));
+  }
+
+  /** A `flow_token_signature` as WhatsApp makes it (`exp`: a Date or milliseconds), for clients and tests. */
+  function signFlowToken(flowToken, appSecret, options = {}) {
+    if (typeof flowToken !== 'string') throw new TypeError(`flowToken must be a string, got ${describe(flowToken)}`);
+    const token = wellFormed(flowToken, 'flowToken');
+    const secret = bytes(appSecret, 'appSecret');
+    const exp = options?.exp === undefined ? undefined : unixSeconds(options.exp, 'exp');
+    return call(() => wasm.signFlowToken(token, secret, exp));
+  }
+
+  /** The core's answers the protocol fixes. */
+  const PING_RESPONSE = call(() => wasm.pingResponse());
+  const ERROR_ACKNOWLEDGEMENT = call(() => wasm.errorAcknowledgement());
+
+  const flowToken = Symbol('FlowRequest');
+
+  /** The typed view of a decrypted request, made by the core (this class only converts it). */
+  class FlowRequest {
+    constructor(token, view) {
+      if (token !== flowToken) throw new TypeError('use DecryptedRequest.flow or OpenedRequest.flow');
+      const fields = JSON.parse(view);
+      /** `ping`, `INIT`, `data_exchange`, `BACK`, or an unknown action as sent. */
+      this.action = fields.action;
+      this.screen = fields.screen;
+      this.data = fields.data;
+      this.flowToken = fields.flow_token;
+      this.version = fields.version;
+      this.isPing = fields.is_ping;
+      const notification = fields.error_notification;
+      this.errorNotification =
+        notification === null
+          ? null
+          : Object.freeze({
+              error: notification.error,
+              errorMessage: notification.error_message,
+              errorKey: notification.error_key,
+            });
+      Object.freeze(this);
+    }
+
+    get [Symbol.toStringTag]() {
+      return 'FlowRequest';
+    }
+  }
+
+  function flowRequest(view, plaintext) {
+    const flow = new FlowRequest(flowToken, view);
+    plaintexts.set(flow, plaintext);
+    return flow;
+  }
+
+  /** The keys of a FlowPrivateKey or FlowKeyRing as PKCS#8 DER, newest first. */
+  function dersOf(key, name) {
+    if (key instanceof FlowKeyRing) return ringDers(key);
+    if (key instanceof FlowPrivateKey) return [innerOf(key)[0].der];
+    throw new TypeError(`${name} must be a FlowPrivateKey or a FlowKeyRing, got ${describe(key)}`);
+  }
+
+  let ringDers;
+  let ringOf;
+
+  /**
+   * The business private keys, newest first, for key rotation: a request is decrypted with
+   * the first key whose RSA-OAEP unwrap succeeds (the core's ring decides, in wasm), and
+   * `keyIndex` on the result says which. An empty list is the core's `invalid_configuration`.
+   */
+  class FlowKeyRing {
+    #ders;
+    #inner;
+    #generation;
+
+    constructor(keys) {
+      if (!Array.isArray(keys)) {
+        throw new TypeError(`keys must be an array of FlowPrivateKey (newest first), got ${describe(keys)}`);
+      }
+      const items = Array.prototype.slice.call(keys);
+      items.forEach((item, index) => {
+        if (!(item instanceof FlowPrivateKey)) {
+          throw new TypeError(`keys[${index}] must be a FlowPrivateKey, got ${describe(item)}`);
+        }
+      });
+      this.#ders = items.map((item) => innerOf(item)[0].der);
+      this.#inner = call(() => new wasm.WasmKeyRing(this.#ders));
+      this.#generation = generation;
+    }
+
+    /** How many keys the ring holds. */
+    get length() {
+      return this.#ders.length;
+    }
+
+    static {
+      ringDers = (ring) => ring.#ders;
+      ringOf = (ring) => {
+        if (ring.#generation !== generation) {
+          ring.#inner = call(() => new wasm.WasmKeyRing(ring.#ders));
+          ring.#generation = generation;
+        }
+        return ring.#inner;
+      };
+    }
+
+    get [Symbol.toStringTag]() {
+      return 'FlowKeyRing';
+    }
+  }
+
+  function decryptRing(body, ring) {
+    const input = jsonInput(body, 'body', requestFields);
+    const inner = ringOf(ring);
+    const decryptedRequest = call(() => inner.decryptRequest(input));
+    try {
+      const plaintext = call(() => decryptedRequest.plaintext);
+      const aesKey = call(() => decryptedRequest.aesKey);
+      const iv = call(() => decryptedRequest.iv);
+      return new DecryptedRequest(plaintext, aesKey, iv, call(() => decryptedRequest.keyIndex));
+    } finally {
+      release(decryptedRequest);
+    }
+  }
+
+  /** The bytes of an answer: a string as it is, bytes as they are, an object as JSON. */
+  function answerBytes(answer, name) {
+    if (typeof answer === 'string') return utf8(answer, name);
+    if (answer === undefined) throw new TypeError(`${name} must be an object, a string or a Uint8Array`);
+    return copyBytes(answer, name) ?? encoder.encode(responseJson(answer));
+  }
+
+  const openedToken = Symbol('OpenedRequest');
+
+  /** A request that passed every check of FlowEndpoint.open. */
+  class OpenedRequest {
+    #aesKey;
+    #iv;
+    #flow;
+
+    constructor(token, opened) {
+      if (token !== openedToken) throw new TypeError('use FlowEndpoint.open');
+      /** The decrypted JSON text, exactly as sent. */
+      this.plaintext = call(() => opened.plaintext);
+      /** Which key of the ring opened it (0 is the newest). */
+      this.keyIndex = call(() => opened.keyIndex);
+      /** "verified", "absent", or null when not checked (policy "off", or no app secret). */
+      this.flowTokenSignature = call(() => opened.flowTokenSignature) ?? null;
+      /** PING_RESPONSE, ERROR_ACKNOWLEDGEMENT, or null when the flow must answer itself. */
+      this.automaticResponse = call(() => opened.automaticResponse) ?? null;
+      this.#flow = flowRequest(call(() => opened.flow), this.plaintext);
+      this.#aesKey = call(() => opened.aesKey);
+      this.#iv = call(() => opened.iv);
+      plaintexts.set(this, this.plaintext);
+    }
+
+    /** The request as a Flows endpoint sees it (see FlowRequest). */
+    get flow() {
+      return this.#flow;
+    }
+
+    /** Encrypts the answer (object → JSON, string, or bytes); the base64 body to send with 200. */
+    respond(answer) {
+      const data = answerBytes(answer, 'answer');
+      return call(() => wasm.encryptResponse(data, this.#aesKey, this.#iv));
+    }
+
+    /** For a flow token the application refuses: `{ status: 427, body }`, the encrypted `{"error_msg": message}`. */
+    flowTokenError(message) {
+      if (typeof message !== 'string') throw new TypeError(`message must be a string, got ${describe(message)}`);
+      const text = wellFormed(message, 'message');
+      const body = call(() => wasm.flowTokenErrorResponse(text, this.#aesKey, this.#iv));
+      return { status: call(() => wasm.flowTokenErrorStatus()), body };
+    }
+
+    get [Symbol.toStringTag]() {
+      return 'OpenedRequest';
+    }
+  }
+
+  /**
+   * Everything a Flows endpoint does with one POST, in the core's order: the
+   * X-Hub-Signature-256 header (432), decryption with the key or ring (421), the flow request
+   * (421), the flow token signature (427). Runs in the core (wasm).
+   */
+  class FlowEndpoint {
+    #ders;
+    #secrets;
+    #policy;
+    #inner;
+    #generation;
+
+    constructor(options) {
+      if (options === null || typeof options !== 'object') {
+        throw new TypeError(`options must be { key, appSecret, flowTokenSignature }, got ${describe(options)}`);
+      }
+      const { key, appSecret, flowTokenSignature = 'if_present' } = options;
+      this.#ders = dersOf(key, 'key');
+      this.#secrets = appSecret === undefined || appSecret === null ? undefined : secretList(appSecret, 'appSecret');
+      if (typeof flowTokenSignature !== 'string') {
+        throw new TypeError(
+          `flowTokenSignature must be "if_present", "required" or "off", got ${describe(flowTokenSignature)}`,
+        );
+      }
+      this.#policy = wellFormed(flowTokenSignature, 'flowTokenSignature');
+      this.#inner = call(() => new wasm.WasmEndpoint(this.#ders, this.#secrets, this.#policy));
+      this.#generation = generation;
+    }
+
+    #current() {
+      if (this.#generation !== generation) {
+        this.#inner = call(() => new wasm.WasmEndpoint(this.#ders, this.#secrets, this.#policy));
+        this.#generation = generation;
+      }
+      return this.#inner;
+    }
+
+    /**
+     * Opens one POST: `rawBody` as received (string or bytes: the signature covers these exact
+     * bytes), `header` the X-Hub-Signature-256 value (undefined when absent), `options.now` a
+     * Date or milliseconds (default Date.now()). Rejects with FlowCryptoError whose
+     * `httpStatus` is the answer.
+     */
+    open(rawBody, header, options = {}) {
+      try {
+        const body = requestBody(rawBody);
+        let value;
+        if (typeof header === 'string') value = wellFormed(header, 'header');
+        else if (header !== undefined && header !== null) {
+          throw new TypeError(`header must be the X-Hub-Signature-256 string (or undefined), got ${describe(header)}`);
+        }
+        const now = nowOption(options);
+        const inner = this.#current();
+        const opened = call(() => inner.open(body, value, now));
+        try {
+          return Promise.resolve(new OpenedRequest(openedToken, opened));
+        } finally {
+          release(opened);
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+
+    get [Symbol.toStringTag]() {
+      return 'FlowEndpoint';
+    }
+  }
+
+  function requestBody(rawBody) {
+    if (typeof rawBody === 'string') return utf8(rawBody, 'rawBody');
+    const copy = copyBytes(rawBody, 'rawBody');
+    if (copy !== undefined) return copy;
+    if (rawBody === null || typeof rawBody !== 'object' || Array.isArray(rawBody)) {
+      throw new TypeError(`rawBody must be the body as received (a string or a Uint8Array), got ${describe(rawBody)}`);
+    }
+    return encoder.encode(responseJson(rawBody));
   }
 
   /**
@@ -584,7 +914,7 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
 
     /** The wasm decryptor, if it is still in the current instance. */
     #live() {
-      if (this.#generation !== generation) throw new FlowCryptoError('internal', STALE_MESSAGE, 500);
+      if (this.#generation !== generation) throw new FlowCryptoError(STALE_MESSAGE, 'internal', 500);
       return this.#inner;
     }
 
@@ -719,5 +1049,13 @@ export function createApi({ wasm, engines: platformEngines, defaultEngine, media
     decryptMediaContent,
     mediaEngines: mediaEngineNames,
     verifySignature,
+    verifyFlowTokenSignature,
+    signFlowToken,
+    FlowKeyRing,
+    FlowRequest,
+    FlowEndpoint,
+    OpenedRequest,
+    PING_RESPONSE,
+    ERROR_ACKNOWLEDGEMENT,
   };
 }

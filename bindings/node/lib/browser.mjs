@@ -21,4 +21,12 @@ export const {
   decryptMediaContent,
   mediaEngines,
   verifySignature,
+  verifyFlowTokenSignature,
+  signFlowToken,
+  FlowKeyRing,
+  FlowRequest,
+  FlowEndpoint,
+  OpenedRequest,
+  PING_RESPONSE,
+  ERROR_ACKNOWLEDGEMENT,
 } = api;

@@ -7,6 +7,7 @@ export type FlowCryptoErrorCode =
   | 'payload_auth'
   | 'invalid_key'
   | 'invalid_signature'
+  | 'invalid_flow_token_signature'
   | 'encrypted_hash_mismatch'
   | 'hmac_mismatch'
   | 'padding'
@@ -17,12 +18,12 @@ export type FlowCryptoErrorCode =
 
 /** The error every operation throws (a real `Error` subclass). */
 export declare class FlowCryptoError extends Error {
-  constructor(code: FlowCryptoErrorCode, message: string, httpStatus: number | null);
+  constructor(message: string, code: FlowCryptoErrorCode, httpStatus: number | null);
   readonly name: 'FlowCryptoError';
   /** What went wrong, as a stable code. */
   code: FlowCryptoErrorCode;
   /**
-   * 421 (malformed, key_unwrap, payload_auth), 432 (invalid_signature), 500 (invalid_key,
+   * 421 (malformed, key_unwrap, payload_auth), 427 (invalid_flow_token_signature), 432 (invalid_signature), 500 (invalid_key,
    * invalid_configuration, internal); null for media errors.
    */
   httpStatus: number | null;
@@ -84,12 +85,47 @@ export declare class DecryptedRequest<Body = any> {
    * this request, so it can be destructured: `const { decryptedBody, encryptResponse } = …`.
    */
   readonly encryptResponse: (response: FlowResponse) => string;
+  /** Which key of the FlowKeyRing opened the request (0 is the newest; 0 for a single key). */
+  readonly keyIndex: number;
+  /** The core's view of the request; throws FlowCryptoError `malformed` (421) if it is not a flow request. */
+  readonly flow: FlowRequest;
 }
 
-/** Decrypts a request with the key's engine. Throws FlowCryptoError (httpStatus 421 or 500). */
-export declare function decryptRequest<Body = any>(body: RequestBody, key: FlowPrivateKey): Promise<DecryptedRequest<Body>>;
+/** An error WhatsApp reports about the endpoint's previous answer. */
+export interface ErrorNotification {
+  readonly error: string | null;
+  readonly errorMessage: string | null;
+  readonly errorKey: string | null;
+}
+
+/** The typed view of a decrypted request, made by the core. */
+export declare class FlowRequest {
+  private constructor();
+  /** `ping`, `INIT`, `data_exchange`, `BACK`, or an unknown action as sent. */
+  readonly action: string;
+  readonly screen: string | null;
+  readonly data: any;
+  readonly flowToken: string | null;
+  readonly version: string | null;
+  readonly isPing: boolean;
+  readonly errorNotification: ErrorNotification | null;
+}
+
+/** The answer to a ping. */
+export declare const PING_RESPONSE: string;
+/** The answer to an error notification. */
+export declare const ERROR_ACKNOWLEDGEMENT: string;
+
+/** Business private keys, newest first, for key rotation. Throws `invalid_configuration` (500) when empty. */
+export declare class FlowKeyRing {
+  constructor(keys: readonly FlowPrivateKey[]);
+  readonly length: number;
+}
+
+/** Decrypts a request with the key's engine (a ring: the core's ring). Throws FlowCryptoError (httpStatus 421 or 500). */
+export declare function decryptRequest<Body = any>(body: RequestBody, key: FlowPrivateKey | FlowKeyRing): Promise<DecryptedRequest<Body>>;
 /** As decryptRequest, synchronously (an asynchronous WebCrypto engine is replaced by wasm). */
-export declare function decryptRequestSync<Body = any>(body: RequestBody, key: FlowPrivateKey): DecryptedRequest<Body>;
+export declare function decryptRequestSync<Body = any>(body: RequestBody, key: FlowPrivateKey | FlowKeyRing): DecryptedRequest<Body>;
 /** Step one: unwraps the raw `encrypted_aes_key` bytes with the key's engine. */
 export declare function unwrapAesKey(encryptedAesKey: Bytes, key: FlowPrivateKey): Promise<Uint8Array>;
 /** Step two: opens a request body with an AES key unwrapped elsewhere (a KMS, an HSM). */
@@ -149,5 +185,49 @@ export declare class MediaDecryptor extends TransformStream<Bytes, Uint8Array> {
 export declare function verifySignature(
   rawBody: string | Bytes,
   header: string | null | undefined,
-  appSecret: string | Bytes,
+  appSecret: AppSecret,
 ): boolean;
+
+/** One app secret, or several (newest first) while rotating it. */
+export type AppSecret = string | Bytes | readonly (string | Bytes)[];
+
+/** A time: a Date or milliseconds since the epoch. */
+export type Time = Date | number;
+
+/**
+ * Data API 4.0: checks the decrypted request's `flow_token_signature`. `"verified"`, or
+ * `"absent"` when it has none; throws `invalid_flow_token_signature` (427), `malformed` (421),
+ * `invalid_configuration` (500).
+ */
+export declare function verifyFlowTokenSignature(
+  request: string | Bytes | object | DecryptedRequest | FlowRequest | OpenedRequest,
+  appSecret: AppSecret,
+  options?: { now?: Time },
+): 'verified' | 'absent';
+
+/** A `flow_token_signature` as WhatsApp makes it, for clients and tests. */
+export declare function signFlowToken(flowToken: string, appSecret: string | Bytes, options?: { exp?: Time }): string;
+
+/** A request that passed every check of FlowEndpoint.open. */
+export declare class OpenedRequest {
+  private constructor();
+  readonly flow: FlowRequest;
+  readonly plaintext: string;
+  readonly keyIndex: number;
+  readonly flowTokenSignature: 'verified' | 'absent' | null;
+  readonly automaticResponse: string | null;
+  /** Encrypts the answer; the base64 body to send with status 200, text/plain. */
+  respond(answer: FlowResponse): string;
+  /** `{ status: 427, body }` for a flow token the application refuses. */
+  flowTokenError(message: string): { status: number; body: string };
+}
+
+/** Every step of a Flows endpoint in one call, in the core's order (432, 421, 427). */
+export declare class FlowEndpoint {
+  constructor(options: {
+    key: FlowPrivateKey | FlowKeyRing;
+    appSecret?: AppSecret | null;
+    flowTokenSignature?: 'if_present' | 'required' | 'off';
+  });
+  open(rawBody: string | Bytes, header?: string | null, options?: { now?: Time }): Promise<OpenedRequest>;
+}

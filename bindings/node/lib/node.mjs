@@ -79,4 +79,12 @@ export const {
   decryptMediaContent,
   mediaEngines,
   verifySignature,
+  verifyFlowTokenSignature,
+  signFlowToken,
+  FlowKeyRing,
+  FlowRequest,
+  FlowEndpoint,
+  OpenedRequest,
+  PING_RESPONSE,
+  ERROR_ACKNOWLEDGEMENT,
 } = api;

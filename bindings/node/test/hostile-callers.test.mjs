@@ -556,3 +556,43 @@ describe('a trap inside the wasm module', () => {
     assert.equal(openResponse(request.encryptResponse({ ok: 1 }), aesKey, iv), '{"ok":1}');
   });
 });
+
+describe('hostile arguments to the data API 4.0, ring and endpoint calls', async () => {
+  const api = await import('wa-flows-crypto');
+  const key = api.FlowPrivateKey.fromPem(readFileSync(new URL('../../../tests/vectors/keys/rsa2048_pkcs8.pem', import.meta.url), 'utf8'));
+  const request = '{"version":"4.0","action":"INIT","flow_token":"t"}';
+
+  test('wrong JS types are TypeErrors', () => {
+    for (const secret of [1, null, {}, [1], ['ok', {}]]) {
+      assert.throws(() => api.verifyFlowTokenSignature(request, secret), TypeError);
+    }
+    for (const now of ['now', {}, Number.NaN, Infinity, 1n]) {
+      assert.throws(() => api.verifyFlowTokenSignature(request, 's', { now }), TypeError);
+    }
+    for (const bad of [1, null, undefined, [request]]) assert.throws(() => api.verifyFlowTokenSignature(bad, 's'), TypeError);
+    assert.throws(() => api.signFlowToken(1, 's'), TypeError);
+    assert.throws(() => api.signFlowToken('t', 's', { exp: 'soon' }), TypeError);
+    assert.throws(() => new api.FlowKeyRing('key'), TypeError);
+    assert.throws(() => new api.FlowKeyRing([key, {}]), TypeError);
+    assert.throws(() => new api.FlowEndpoint(), TypeError);
+    assert.throws(() => new api.FlowEndpoint({ key, appSecret: [1] }), TypeError);
+    assert.throws(() => api.verifySignature('{}', 'sha256=00', ['s', 2]), TypeError);
+  });
+
+  test('lone surrogates are refused', () => {
+    assert.throws(() => api.verifyFlowTokenSignature(request, '\ud800'), TypeError);
+    assert.throws(() => api.verifyFlowTokenSignature('{"action":"\ud800"}', 's'), TypeError);
+    assert.throws(() => api.signFlowToken('\udc00', 's'), TypeError);
+    assert.throws(() => new api.FlowEndpoint({ key, appSecret: 's', flowTokenSignature: '\ud800' }), TypeError);
+  });
+
+  test('bytes are copied before the call returns to the event loop', async () => {
+    const endpoint = new api.FlowEndpoint({ key });
+    const body = new TextEncoder().encode('{}');
+    const pending = endpoint.open(body);
+    body.fill(0x41);
+    await assert.rejects(pending, { code: 'malformed' });
+    await assert.rejects(endpoint.open(1), TypeError);
+    await assert.rejects(endpoint.open('{}', 5), TypeError);
+  });
+});

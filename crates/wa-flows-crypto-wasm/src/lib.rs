@@ -12,11 +12,17 @@
 //! `null` for media errors).
 
 mod error;
+mod flow;
 mod input;
 mod key;
 mod media;
 mod request;
 
+pub use flow::{
+    WasmDecrypted, WasmEndpoint, WasmKeyRing, WasmOpened, automatic_response,
+    error_acknowledgement, flow_token_error_response, flow_token_error_status, flow_view,
+    ping_response, sign_flow_token, verify_flow_token_signature, verify_signature_any,
+};
 pub use key::WasmPrivateKey;
 pub use media::{
     WasmMediaDecryptor, WasmMediaMetadata, decrypt_media_content, media_check_padding,
