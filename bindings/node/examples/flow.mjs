@@ -2,7 +2,7 @@
 // Cloudflare-style Worker (worker/worker.mjs): one `handle(request) → Response` written with
 // Web APIs only (Request, Response, fetch, streams), so both run exactly the same code.
 //
-// Its behaviour is the one specified in crates/wa-flows-crypto/examples/endpoint/README.md:
+// Its behaviour is the one specified in crates/wa-flows-crypto-endpoint-example/README.md:
 //
 // | check (in this order)                                            | refused with                      |
 // |------------------------------------------------------------------|-----------------------------------|

@@ -4,7 +4,7 @@
 // loopback port serving media sealed by test/support/whatsapp.mjs (node:crypto), and this
 // test plays WhatsApp: the flow, three photos checked byte for byte, every refusal, 200
 // concurrent requests. The behaviour checked is the one specified in
-// crates/wa-flows-crypto/examples/endpoint/README.md.
+// crates/wa-flows-crypto-endpoint-example/README.md.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
