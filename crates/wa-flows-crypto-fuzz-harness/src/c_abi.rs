@@ -264,7 +264,9 @@ pub fn c_abi(data: &[u8]) {
                 )
             };
             documented(status);
-            if secret.is_empty() && !(null_in && !body.is_empty()) {
+            // A NULL body with a length is refused first, as a NULL parameter.
+            let body_passed = !null_in || body.is_empty();
+            if secret.is_empty() && body_passed {
                 // An empty app secret is public: refused as configuration, whatever the header.
                 assert_eq!(status, wfc_status::InvalidConfiguration);
             }
