@@ -240,7 +240,7 @@ pub(crate) struct AppSecretArgs {
 
 impl AppSecretArgs {
     /// Every app secret named, environment variables first. A named but empty one is refused
-    /// here already, with the core's own error, because the core refuses to verify with it.
+    /// here already, by the core's own check, because the core refuses to verify with it.
     pub(crate) fn read_all(&self) -> CliResult<Vec<Zeroizing<Vec<u8>>>> {
         let from_env = self
             .app_secret_env
@@ -255,11 +255,8 @@ impl AppSecretArgs {
             .filter_map(Result::transpose)
             .collect::<CliResult<_>>()?;
         let views: Vec<&[u8]> = secrets.iter().map(|s| s.as_slice()).collect();
-        if !views.is_empty()
-            && let Err(err) = wa_flows_crypto::verify_signature_any(b"", "", &views)
-            && err.kind() == wa_flows_crypto::ErrorKind::InvalidConfiguration
-        {
-            return Err(err.into());
+        if !views.is_empty() {
+            wa_flows_crypto::signature::check_app_secrets(&views)?;
         }
         Ok(secrets)
     }

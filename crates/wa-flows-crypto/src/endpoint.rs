@@ -11,7 +11,7 @@ use crate::flow::{ERROR_ACKNOWLEDGEMENT, FlowRequest, PING_RESPONSE};
 use crate::key::FlowKeyRing;
 use crate::request::DecryptedRequest;
 use crate::response::ResponseKey;
-use crate::signature::{FlowTokenSignature, check_secrets, verify_signature_any};
+use crate::signature::{FlowTokenSignature, check_app_secrets, verify_signature_any};
 
 /// What to do with data API 4.0's `flow_token_signature`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -96,7 +96,7 @@ impl FlowEndpoint {
         policy: FlowTokenSignaturePolicy,
     ) -> Result<Self> {
         if !app_secrets.is_empty() {
-            check_secrets(app_secrets)?;
+            check_app_secrets(app_secrets)?;
         } else if policy == FlowTokenSignaturePolicy::Required {
             return Err(Error::InvalidConfiguration(
                 "flow_token_signature is required, but no app secret is configured to verify it",

@@ -68,7 +68,7 @@ pub fn verify_signature_any(
     header_value: &str,
     app_secrets: &[&[u8]],
 ) -> Result<usize> {
-    check_secrets(app_secrets)?;
+    check_app_secrets(app_secrets)?;
     let header = header_value.trim();
     if header.is_empty() {
         return Err(SignatureError::Missing.into());
@@ -96,7 +96,12 @@ pub fn verify_signature_any(
 }
 
 /// Refuses an empty list of app secrets, or an empty secret in it: an empty key is public.
-pub(crate) fn check_secrets(app_secrets: &[&[u8]]) -> Result<()> {
+/// Every verifier that takes secrets runs this first; call it to refuse a configuration at
+/// start-up, before any request arrives.
+///
+/// # Errors
+/// [`crate::Error::InvalidConfiguration`] (HTTP 500).
+pub fn check_app_secrets(app_secrets: &[&[u8]]) -> Result<()> {
     if app_secrets.is_empty() {
         return Err(Error::InvalidConfiguration(
             "no app secret is configured; give the Meta app secret",

@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq as _;
 use crate::error::{FlowTokenError, Result};
 use crate::flow::FlowRequest;
 
-use super::{check_secrets, mac};
+use super::{check_app_secrets, mac};
 
 /// The most bytes a `flow_token_signature` may hold; anything longer is refused unread.
 pub const MAX_FLOW_TOKEN_SIGNATURE_LEN: usize = 16 * 1024;
@@ -95,7 +95,7 @@ impl FlowRequest {
         app_secrets: &[&[u8]],
         now: i64,
     ) -> Result<FlowTokenSignature> {
-        check_secrets(app_secrets)?;
+        check_app_secrets(app_secrets)?;
         let Some(field) = &self.flow_token_signature else {
             return Ok(FlowTokenSignature::Absent);
         };
