@@ -4,8 +4,8 @@
     /tmp/vecvenv/bin/python tests/vectors/check_against_reference.py [REFERENCE_DIR ...]
 
 Always checks this folder (tests/vectors/, made by generate.py); every REFERENCE_DIR given is
-checked the same way (for instance the reference set these vectors were modelled on, kept outside
-the repository at ../shared/vectors/ on the machine they were made on). For each folder: every
+checked the same way (for instance the reference set these vectors were modelled on, which is not
+part of the repository). For each folder: every
 case's `expect` holds when an independent endpoint-side implementation reads it, the keys are the
 same 2048-bit key in each encoding, and every case name of the reference exists here too with the
 same expectation. Not run by CI: it only needs `cryptography` (see requirements.txt).
@@ -327,7 +327,7 @@ def main(argv):
     references = [Path(a).resolve() for a in argv]
     if not references:
         print("no reference folder given: checked only this folder "
-              "(pass one, e.g. ../shared/vectors, to compare against it)")
+              "(pass a reference vectors folder to compare against it)")
     for reference in references:
         theirs, more = check_folder(reference)
         failures += more

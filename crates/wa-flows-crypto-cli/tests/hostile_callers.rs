@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{run, s, vector_list, vectors};
+use common::{listing, run, s, vector_list, vectors};
 
 /// A file that never ends.
 const ENDLESS: &str = "/dev/zero";
@@ -27,15 +27,6 @@ fn media_metadata_file(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("metadata.json");
     std::fs::write(&path, serde_json::to_string(&vector["metadata"]).unwrap()).unwrap();
     path
-}
-
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
@@ -140,7 +131,7 @@ fn an_endless_media_file_stops_at_the_cap_and_leaves_nothing() {
         let started = Instant::now();
         run(&args, None, &[]).fails_with("too_large", "/dev/zero");
         assert!(started.elapsed() < Duration::from_secs(30));
-        assert!(names_in(&out_dir).is_empty(), "{:?}", names_in(&out_dir));
+        assert!(listing(&out_dir).is_empty(), "{:?}", listing(&out_dir));
     }
     // A regular file over --max-size is refused before anything is written.
     let input = vectors().join("media/size_1048579.enc");
@@ -329,9 +320,9 @@ fn interrupted_mid_stream(signal: &str, exit_code: i32) {
         "{signal}: {stderr}"
     );
     assert!(
-        names_in(&out_dir).is_empty(),
+        listing(&out_dir).is_empty(),
         "{signal}: left {:?}",
-        names_in(&out_dir)
+        listing(&out_dir)
     );
 }
 

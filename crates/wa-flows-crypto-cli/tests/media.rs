@@ -8,19 +8,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{run, s, vector_list, vectors};
-
-/// The names of the files in `dir`.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use common::{listing, run, s, vector_list, vectors};
 
 #[test]
 fn every_media_vector_through_decrypt_media() {

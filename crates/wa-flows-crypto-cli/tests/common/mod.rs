@@ -150,6 +150,16 @@ pub fn run(args: &[&str], stdin: Option<&[u8]>, envs: &[(&str, &str)]) -> Run {
     }
 }
 
+/// The names of the files in `dir`, sorted.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Path as &str.
 pub fn s(path: &Path) -> &str {
     path.to_str().unwrap()
