@@ -5,23 +5,30 @@
 //   wa-flows-crypto keygen --out keys/     # upload keys/public.pem to WhatsApp
 //   PRIVATE_KEY_FILE=keys/private.pem APP_SECRET=… PORT=3000 node examples/endpoint.mjs
 //
-// | variable           | meaning                                                               |
-// |--------------------|-----------------------------------------------------------------------|
-// | PRIVATE_KEY        | the private key's PEM text (`\n` escapes, CRLF, quotes are repaired)  |
-// | PRIVATE_KEY_FILE   | or the path of the key file: PEM or DER, PKCS#1 or PKCS#8             |
-// | PASSPHRASE         | the key's passphrase, if it is encrypted                              |
-// | APP_SECRET         | the Meta app secret; when set, X-Hub-Signature-256 is required        |
-// | PORT               | TCP port, default 3000; 0 picks a free one                            |
-// | HOST               | address to listen on, default 0.0.0.0                                 |
-// | MEDIA_ALLOW_HTTP   | 1 to accept http:// cdn_urls (local tests with a fake CDN only)       |
+// | variable                  | meaning                                                      |
+// |---------------------------|--------------------------------------------------------------|
+// | PRIVATE_KEY               | the private key's PEM text (`\n` escapes, CRLF, quotes are repaired) |
+// | PRIVATE_KEY_FILE          | or the path of the key file: PEM or DER, PKCS#1 or PKCS#8    |
+// | PASSPHRASE                | the key's passphrase, if it is encrypted                     |
+// | PREVIOUS_PRIVATE_KEY(_FILE), PREVIOUS_PASSPHRASE | the key being rotated out, tried second |
+// | APP_SECRET                | the Meta app secret; when set, X-Hub-Signature-256 is required |
+// | PREVIOUS_APP_SECRET       | the app secret being rotated out, also accepted (needs APP_SECRET) |
+// | FLOW_TOKEN_SIGNATURE      | data API 4.0: if_present (default), required or off          |
+// | PORT                      | TCP port, default 3000; 0 picks a free one                   |
+// | HOST                      | address to listen on, default 0.0.0.0                        |
+// | MEDIA_ALLOW_HTTP          | 1 to accept http:// cdn_urls (local tests with a fake CDN only) |
 //
-// Empty variables count as unset. The key is parsed once, before anything listens; any problem
-// stops the program with exit status 1 and one line on standard error, never a secret.
+// Empty variables count as unset, except APP_SECRET and PREVIOUS_APP_SECRET: set but empty,
+// they would turn the signature check off, so they stop the program. The keys are parsed once,
+// before anything listens; any problem stops the program with exit status 1 and one line on
+// standard error, never a secret.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import process from 'node:process';
 
-import { configFromEnv } from './config.mjs';
+import { FlowCryptoError } from 'wa-flows-crypto';
+
+import { configFromEnv, describeConfig } from './config.mjs';
 import { createFlowEndpoint } from './flow.mjs';
 
 /** An incremental SHA-256 for the shared handler. */
@@ -67,18 +74,22 @@ function toRequest(req, base) {
 
 function main() {
   let config;
+  let handle;
   try {
     config = configFromEnv();
+    handle = createFlowEndpoint({
+      key: config.keys,
+      appSecret: config.appSecret,
+      flowTokenSignature: config.flowTokenSignature,
+      allowHttp: config.allowHttp,
+      sha256,
+    });
   } catch (error) {
-    console.error(`flow endpoint: refusing to start: ${error.message}`);
+    // The library's own refusals (FlowCryptoError) are named by their code, as in the spec.
+    const code = error instanceof FlowCryptoError ? ` (${error.code})` : '';
+    console.error(`flow endpoint: refusing to start: ${error.message}${code}`);
     process.exit(1);
   }
-  const handle = createFlowEndpoint({
-    key: config.key,
-    appSecret: config.appSecret,
-    allowHttp: config.allowHttp,
-    sha256,
-  });
 
   const server = createServer(async (req, res) => {
     let response;
@@ -99,10 +110,7 @@ function main() {
   server.listen(config.port, config.host, () => {
     const { address, port, family } = server.address();
     const hostPart = family === 'IPv6' || family === 6 ? `[${address}]` : address;
-    console.error(
-      `flow endpoint: listening on http://${hostPart}:${port}/ (public key ${config.key.publicKeyFingerprint()}, ` +
-        `signature check ${config.appSecret === undefined ? 'off' : 'on'})`,
-    );
+    console.error(`flow endpoint: listening on http://${hostPart}:${port}/ (${describeConfig(config)})`);
   });
   server.on('error', (error) => {
     console.error(`flow endpoint: cannot listen on ${config.host}:${config.port}: ${error.message}`);

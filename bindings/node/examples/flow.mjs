@@ -9,12 +9,14 @@
 // | Content-Type is application/json (any case, parameters ignored)   | 415 unsupported_media_type        |
 // | the body is at most 1 MiB                                         | 413 body_too_large                |
 // | X-Hub-Signature-256 over the raw bytes, when an app secret is set | 432 invalid_signature             |
-// | the body decrypts, and holds a JSON object with a string action   | 421 malformed/key_unwrap/payload_auth |
+// | the body decrypts (current or previous key), and holds a JSON object with a string action | 421 malformed/key_unwrap/payload_auth |
+// | data API 4.0's flow_token_signature, under FLOW_TOKEN_SIGNATURE   | 427 invalid_flow_token_signature  |
 //
-// Every answer is text/plain: the error code, or the base64 of the encrypted answer (200).
-// One log line per request: status, action (or error code), time. Never a key, a secret,
-// the plaintext, a file name or an unknown action's name.
-import { FlowCryptoError, MediaDecryptor, decryptRequest, verifySignature } from 'wa-flows-crypto';
+// The last three are one call of the library, FlowEndpoint.open, so their order and statuses
+// are the core's, the same in every example. Every answer is text/plain: the error code, or
+// the base64 of the encrypted answer (200). One log line per request: status, action (or error
+// code), time. Never a key, a secret, the plaintext, a file name or an unknown action's name.
+import { FlowCryptoError, FlowEndpoint, MediaDecryptor } from 'wa-flows-crypto';
 
 /** The largest request body read: WhatsApp's requests are a few KiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -31,15 +33,22 @@ export const PROFILE = 'PROFILE';
 export const SUMMARY = 'SUMMARY';
 export const SUCCESS = 'SUCCESS';
 
+/** The actions the core names; any other is logged as `other` (its text is the sender's). */
+const KNOWN_ACTIONS = ['ping', 'INIT', 'data_exchange', 'BACK'];
+
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
 const HEALTH = 'WhatsApp Flows endpoint: POST encrypted flow requests here.\n';
 
 /**
- * The endpoint's request handler.
+ * The endpoint's request handler. Throws FlowCryptoError (`invalid_configuration`,
+ * `invalid_key`) for settings the library refuses, so a server can refuse to start.
  *
  * @param {object} options
- * @param {import('wa-flows-crypto').FlowPrivateKey} options.key the business key, parsed once
- * @param {string|Uint8Array|undefined} options.appSecret when set, signatures are required
+ * @param {import('wa-flows-crypto').FlowPrivateKey | import('wa-flows-crypto').FlowKeyRing} options.key
+ *   the business key, or the current and the previous one while rotating, parsed once
+ * @param {string | string[] | undefined} options.appSecret when set, signatures are required;
+ *   a list (newest first) while rotating
+ * @param {'if_present' | 'required' | 'off'} [options.flowTokenSignature] data API 4.0's check
  * @param {boolean} [options.allowHttp] accept http:// cdn_urls (local tests only)
  * @param {() => {update(bytes: Uint8Array): unknown, digest(): Promise<string>}} options.sha256
  *   an incremental SHA-256 (hex digest): node:crypto in Node, crypto.DigestStream in workerd
@@ -47,12 +56,19 @@ const HEALTH = 'WhatsApp Flows endpoint: POST encrypted flow requests here.\n';
  * @param {typeof fetch} [options.fetch] how media is downloaded (default the global fetch)
  * @returns {(request: Request) => Promise<Response>}
  */
-export function createFlowEndpoint({ key, appSecret, allowHttp = false, sha256, log = console.error, fetch = globalThis.fetch }) {
-  if (!key) throw new TypeError('createFlowEndpoint: a key is required');
+export function createFlowEndpoint({
+  key,
+  appSecret,
+  flowTokenSignature = 'if_present',
+  allowHttp = false,
+  sha256,
+  log = console.error,
+  fetch = globalThis.fetch,
+}) {
   if (typeof sha256 !== 'function') throw new TypeError('createFlowEndpoint: sha256 must be a function');
+  const endpoint = new FlowEndpoint({ key, appSecret, flowTokenSignature });
   // Called as a plain function: workerd's fetch refuses any other `this`.
   const media = { allowHttp, sha256, fetch: (url, init) => fetch(url, init) };
-  const secret = appSecret === undefined || appSecret === null || appSecret.length === 0 ? undefined : appSecret;
 
   return async function handle(request) {
     const url = new URL(request.url);
@@ -79,22 +95,21 @@ export function createFlowEndpoint({ key, appSecret, allowHttp = false, sha256, 
   async function respond(request) {
     if (!isJson(request.headers.get('content-type'))) throw new Refusal(415, 'unsupported_media_type');
     const raw = await readBody(request);
-
-    // The signature covers the raw bytes, exactly as received: verify before parsing anything.
-    if (secret !== undefined) {
-      let valid = false;
-      try {
-        valid = verifySignature(raw, request.headers.get('x-hub-signature-256') ?? '', secret);
-      } catch {
-        valid = false; // an odd header is a mismatch, never a crash
-      }
-      if (!valid) throw new Refusal(432, 'invalid_signature');
+    // In the core's order: the signature over the raw bytes exactly as received (432),
+    // decryption with the current or the previous key (421), the flow request (421), the flow
+    // token signature (427).
+    const opened = await endpoint.open(raw, signatureHeader(request.headers), { now: Date.now() });
+    const flow = opened.flow;
+    const action = KNOWN_ACTIONS.includes(flow.action) ? flow.action : 'other';
+    if (flow.errorNotification !== null) {
+      // WhatsApp's error names are short upper-case codes; log nothing else from the request.
+      const { error, errorKey } = flow.errorNotification;
+      const code = [...(error ?? errorKey ?? '')].filter((c) => /^[A-Za-z0-9_]$/.test(c)).slice(0, 64).join('');
+      log(`flow endpoint: WhatsApp reports an error in our last answer: ${code}`);
     }
-
-    const decrypted = await decryptRequest(raw, key);
-    const flowRequest = parseFlowRequest(decrypted.decryptedBody);
-    const answer = await answerFlow(flowRequest, media, log);
-    return { body: decrypted.encryptResponse(answer), action: flowRequest.actionName };
+    // A ping or an error notification: the protocol fixes the answer, and the library knows it.
+    const answer = opened.automaticResponse ?? (await answerFlow(flow, media));
+    return { body: opened.respond(answer), action };
   }
 }
 
@@ -107,7 +122,7 @@ class Refusal extends Error {
   }
 }
 
-/** The library decides the status: 421 undecryptable, 432 bad signature, 500 bad key. */
+/** The library decides the status: 421 undecryptable, 427 bad token signature, 432 bad signature, 500 bad key. */
 function asRefusal(error) {
   if (error instanceof Refusal) return error;
   if (error instanceof FlowCryptoError) return new Refusal(error.httpStatus ?? 500, error.code);
@@ -122,6 +137,16 @@ function plain(status, body) {
 function isJson(contentType) {
   if (contentType === null) return false;
   return contentType.split(';')[0].trim().toLowerCase() === 'application/json';
+}
+
+/**
+ * X-Hub-Signature-256: missing → undefined (refused as missing); anything but visible ASCII
+ * → "?" (refused as malformed), so an odd header is a mismatch, never a crash.
+ */
+function signatureHeader(headers) {
+  const value = headers.get('x-hub-signature-256');
+  if (value === null) return undefined;
+  return /^[\t\x20-\x7e]*$/.test(value) ? value : '?';
 }
 
 /** The raw body, at most MAX_BODY_BYTES, read as it arrives. */
@@ -156,54 +181,25 @@ async function readBody(request) {
   return raw;
 }
 
-const ACTIONS = { ping: 'ping', init: 'INIT', data_exchange: 'data_exchange', back: 'BACK' };
-
-/**
- * The decrypted request, checked as the core's FlowRequest checks it: a JSON object with a
- * string `action` (ping, INIT, data_exchange, BACK in any case), and `version`, `screen`,
- * `flow_token` absent, null or strings. Anything else is `malformed` (421).
- */
-function parseFlowRequest(body) {
-  const malformed = () => new FlowCryptoError('malformed input: not a flow request', 'malformed', 421);
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw malformed();
-  if (typeof body.action !== 'string') throw malformed();
-  for (const field of ['version', 'screen', 'flow_token']) {
-    const value = body[field];
-    if (value !== undefined && value !== null && typeof value !== 'string') throw malformed();
-  }
-  // Unknown actions are kept as `other`: their name is text from the request, never logged.
-  const actionName = Object.hasOwn(ACTIONS, body.action.toLowerCase()) ? ACTIONS[body.action.toLowerCase()] : 'other';
-  return {
-    actionName,
-    screen: body.screen ?? null,
-    flowToken: body.flow_token ?? null,
-    data: body.data ?? null,
-  };
-}
-
 /** A field of `data` when it is a JSON object, else undefined. */
 function field(data, name) {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
   return Object.hasOwn(data, name) ? data[name] : undefined;
 }
 
-/** The answer to a decrypted request (an object, encrypted by the caller). */
-async function answerFlow(request, media, log) {
-  if (request.actionName === 'ping') return { data: { status: 'active' } };
-  const error = field(request.data, 'error');
-  if (typeof error === 'string') {
-    // WhatsApp's error names are short upper-case codes; log nothing else from the request.
-    const code = [...error].filter((c) => /^[A-Za-z0-9_]$/.test(c)).slice(0, 64).join('');
-    log(`flow endpoint: WhatsApp reports an error in our last answer: ${code}`);
-    return { data: { acknowledged: true } };
-  }
-  switch (request.actionName) {
+/**
+ * The answer to an opened request's flow view (an object, encrypted by the caller). Pings and
+ * error notifications never reach here: the library answers them (`automaticResponse`). The
+ * action is compared as the core names it, never case-folded here.
+ */
+async function answerFlow(flow, media) {
+  switch (flow.action) {
     case 'INIT':
     case 'BACK':
       return profile('');
     case 'data_exchange':
-      if (request.screen === PROFILE) return submitProfile(request.data, media);
-      if (request.screen === SUMMARY) return close(request.flowToken ?? '');
+      if (flow.screen === PROFILE) return submitProfile(flow.data, media);
+      if (flow.screen === SUMMARY) return close(flow.flowToken ?? '');
       return profile('unknown screen');
     default:
       return profile('unsupported action');

@@ -7,8 +7,8 @@
 # (`node examples/worker/serve.mjs` does the same with the Node example's variables, and
 # prints `listening on http://…/` when the Worker answers.)
 #
-# The modules are the Worker, the shared handler, and the package's Worker build embedded
-# under examples/node_modules/wa-flows-crypto/ (what Wrangler's bundler would resolve through
+# The modules are the Worker, the shared handler and settings, and the package's Worker build
+# embedded under examples/node_modules/wa-flows-crypto/ (what Wrangler's bundler would resolve through
 # the package's `workerd` export condition). Secrets come from the environment, never this file.
 using Workerd = import "/workerd/workerd.capnp";
 
@@ -27,6 +27,7 @@ const flowEndpoint :Workerd.Worker = (
     # The first module is the Worker's entry point.
     (name = "examples/worker/worker.mjs", esModule = embed "worker.mjs"),
     (name = "examples/flow.mjs", esModule = embed "../flow.mjs"),
+    (name = "examples/settings.mjs", esModule = embed "../settings.mjs"),
     # workerd resolves `import … from "wa-flows-crypto"` next to the importing module: one
     # re-export where each example module looks for it, both of the same package build.
     (name = "examples/worker/wa-flows-crypto", esModule = "export * from \"../node_modules/wa-flows-crypto/lib/worker.mjs\";"),
@@ -41,7 +42,11 @@ const flowEndpoint :Workerd.Worker = (
   bindings = [
     (name = "PRIVATE_KEY", fromEnvironment = "PRIVATE_KEY"),
     (name = "PASSPHRASE", fromEnvironment = "PASSPHRASE"),
+    (name = "PREVIOUS_PRIVATE_KEY", fromEnvironment = "PREVIOUS_PRIVATE_KEY"),
+    (name = "PREVIOUS_PASSPHRASE", fromEnvironment = "PREVIOUS_PASSPHRASE"),
     (name = "APP_SECRET", fromEnvironment = "APP_SECRET"),
+    (name = "PREVIOUS_APP_SECRET", fromEnvironment = "PREVIOUS_APP_SECRET"),
+    (name = "FLOW_TOKEN_SIGNATURE", fromEnvironment = "FLOW_TOKEN_SIGNATURE"),
     (name = "MEDIA_ALLOW_HTTP", fromEnvironment = "MEDIA_ALLOW_HTTP"),
   ],
   compatibilityDate = "2025-09-01",

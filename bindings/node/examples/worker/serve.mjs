@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs the example Worker locally in workerd (from the package's devDependencies) with the
-// Node example's variables: PRIVATE_KEY or PRIVATE_KEY_FILE, PASSPHRASE, APP_SECRET, PORT
-// (0: a free port), HOST (default 127.0.0.1), MEDIA_ALLOW_HTTP. It checks them like the Node
-// example (refusing to start on a bad key), starts `workerd serve config.capnp`, waits until
-// the Worker answers, then prints `flow endpoint: listening on http://HOST:PORT/`.
+// Node example's variables: PRIVATE_KEY or PRIVATE_KEY_FILE, PASSPHRASE, the PREVIOUS_ key,
+// APP_SECRET, PREVIOUS_APP_SECRET, FLOW_TOKEN_SIGNATURE, PORT (0: a free port), HOST (default
+// 127.0.0.1), MEDIA_ALLOW_HTTP. It checks them like the Node example (refusing to start on
+// any problem), passes them to the Worker's bindings (a key file as PEM text), starts
+// `workerd serve config.capnp`, waits until the Worker answers, then prints
+// `flow endpoint: listening on http://HOST:PORT/`.
 // SIGTERM or Ctrl-C stops workerd too.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 
-import { configFromEnv } from '../config.mjs';
+import { configFromEnv, describeConfig } from '../config.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const STARTUP_LIMIT_MS = 60_000;
@@ -30,15 +32,35 @@ function freePort(host) {
   });
 }
 
-/** The key as PEM text for the Worker's PRIVATE_KEY binding (a DER file becomes PEM). */
-function keyText(config) {
-  if (process.env.PRIVATE_KEY) return { pem: process.env.PRIVATE_KEY, passphrase: process.env.PASSPHRASE };
-  const bytes = readFileSync(process.env.PRIVATE_KEY_FILE);
-  const text = bytes.toString('latin1');
-  if (text.includes('-----BEGIN')) return { pem: text, passphrase: process.env.PASSPHRASE };
-  // DER: hand the Worker the same key as PKCS#8 PEM, encrypted again if it was.
-  const passphrase = process.env.PASSPHRASE || undefined;
-  return { pem: config.key.privateKeyPem(passphrase), passphrase };
+/**
+ * `{prefix}PRIVATE_KEY` as PEM text for the Worker's binding (it has no files): the variable
+ * itself, a PEM file's text, or a DER file as PKCS#8 PEM, encrypted again if it was.
+ */
+function keyBindings(prefix, key) {
+  const pem = process.env[`${prefix}PRIVATE_KEY`];
+  const passphrase = process.env[`${prefix}PASSPHRASE`] || undefined;
+  if (pem) return { pem, passphrase };
+  const path = process.env[`${prefix}PRIVATE_KEY_FILE`];
+  if (!path) return {};
+  const text = readFileSync(path).toString('latin1');
+  if (text.includes('-----BEGIN')) return { pem: text, passphrase };
+  return { pem: key.privateKeyPem(passphrase), passphrase };
+}
+
+/** The Worker's environment: the checked variables, with the key files as PEM text. */
+function workerEnv(config) {
+  const env = { ...process.env, MEDIA_ALLOW_HTTP: config.allowHttp ? '1' : '0' };
+  for (const [prefix, key] of [['', config.key], ['PREVIOUS_', config.previousKey]]) {
+    const { pem, passphrase } = key === undefined ? {} : keyBindings(prefix, key);
+    delete env[`${prefix}PRIVATE_KEY_FILE`];
+    for (const [name, value] of [[`${prefix}PRIVATE_KEY`, pem], [`${prefix}PASSPHRASE`, passphrase]]) {
+      if (value) env[name] = value;
+      else delete env[name];
+    }
+  }
+  // Empty counts as unset (empty app secrets were refused above).
+  if (!env.FLOW_TOKEN_SIGNATURE) delete env.FLOW_TOKEN_SIGNATURE;
+  return env;
 }
 
 async function main() {
@@ -52,14 +74,10 @@ async function main() {
   }
   const port = config.port === 0 ? await freePort(config.host) : config.port;
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const { pem, passphrase } = keyText(config);
+  const env = workerEnv(config);
 
   const require = createRequire(import.meta.url);
   const workerd = join(dirname(require.resolve('workerd/package.json')), 'bin', 'workerd');
-  const env = { ...process.env, PRIVATE_KEY: pem, MEDIA_ALLOW_HTTP: config.allowHttp ? '1' : '0' };
-  delete env.PRIVATE_KEY_FILE;
-  if (passphrase) env.PASSPHRASE = passphrase;
-  else delete env.PASSPHRASE;
   const child = spawn(workerd, ['serve', join(here, 'config.capnp'), '--socket-addr', `http=${hostPart}:${port}`], {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -100,10 +118,7 @@ async function main() {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  console.error(
-    `flow endpoint: listening on ${url} (Worker in workerd, public key ${config.key.publicKeyFingerprint()}, ` +
-      `signature check ${config.appSecret === undefined ? 'off' : 'on'})`,
-  );
+  console.error(`flow endpoint: listening on ${url} (Worker in workerd, ${describeConfig(config)})`);
 }
 
 main();

@@ -1,54 +1,51 @@
 // A WhatsApp Flows endpoint as a Cloudflare Worker: the same handler as the Node server
-// (../flow.mjs), with the key parsed once per isolate from the Worker's bindings.
+// (../flow.mjs), with the keys parsed once per isolate from the Worker's bindings, by the same
+// rules as the Node server's variables (../settings.mjs).
 //
 // Bindings (Wrangler `vars`/secrets, or workerd `fromEnvironment` in config.capnp):
-//   PRIVATE_KEY       the private key's PEM text (a secret)
-//   PASSPHRASE        the key's passphrase, if it is encrypted (a secret)
-//   APP_SECRET        the Meta app secret; when set, X-Hub-Signature-256 is required (a secret)
-//   MEDIA_ALLOW_HTTP  "1" to accept http:// cdn_urls (local tests with a fake CDN only)
+//   PRIVATE_KEY           the private key's PEM text (a secret)
+//   PASSPHRASE            the key's passphrase, if it is encrypted (a secret)
+//   PREVIOUS_PRIVATE_KEY, PREVIOUS_PASSPHRASE   the key being rotated out, tried second (secrets)
+//   APP_SECRET            the Meta app secret; when set, X-Hub-Signature-256 is required (a secret)
+//   PREVIOUS_APP_SECRET   the app secret being rotated out, also accepted (a secret)
+//   FLOW_TOKEN_SIGNATURE  data API 4.0: if_present (default), required or off
+//   MEDIA_ALLOW_HTTP      "1" to accept http:// cdn_urls (local tests with a fake CDN only)
 //
 // A Worker cannot refuse to start: with a bad configuration every request is answered 500
-// with the error code (`invalid_key`, `invalid_config`), and the reason is logged once.
-import { FlowPrivateKey } from 'wa-flows-crypto';
-
+// with the error code (`invalid_key`, `invalid_configuration`), and the reason is logged.
 import { createFlowEndpoint } from '../flow.mjs';
+import { endpointSettings } from '../settings.mjs';
 
 /** The handler, or the configuration error, built on the first request of this isolate. */
 let state;
 
-/** Empty bindings count as unset. */
-const value = (env, name) => (typeof env[name] === 'string' && env[name] !== '' ? env[name] : undefined);
-
 function setUp(env) {
-  const pem = value(env, 'PRIVATE_KEY');
-  if (pem === undefined) {
-    return { code: 'invalid_key', message: 'no private key: set the PRIVATE_KEY secret to the key\'s PEM text' };
-  }
-  let key;
+  // workerd gives an unset variable as null, Wrangler leaves it out: both are unset. An empty
+  // string stays empty, so an empty app secret is refused as it is in Node.
+  const get = (name) => (typeof env[name] === 'string' ? env[name] : undefined);
+  let settings;
+  let handle;
   try {
-    key = FlowPrivateKey.fromPem(pem, value(env, 'PASSPHRASE'));
+    settings = endpointSettings(get, undefined);
+    handle = createFlowEndpoint({
+      key: settings.keys,
+      appSecret: settings.appSecret,
+      flowTokenSignature: settings.flowTokenSignature,
+      allowHttp: settings.allowHttp,
+      sha256,
+      log: (line) => console.error(line),
+    });
   } catch (error) {
-    // FlowCryptoError messages never contain key material.
-    return { code: error.code ?? 'invalid_key', message: `PRIVATE_KEY: ${error.message} (${error.code})` };
+    return { code: error.code ?? 'invalid_configuration', message: error.message };
   }
-  const allow = value(env, 'MEDIA_ALLOW_HTTP')?.trim();
-  if (allow !== undefined && !['0', '1', 'false', 'true'].includes(allow)) {
-    return { code: 'invalid_config', message: `MEDIA_ALLOW_HTTP=${JSON.stringify(allow)} is not 0 or 1` };
-  }
-  const appSecret = value(env, 'APP_SECRET');
   console.error(
-    `flow endpoint: worker ready (public key ${key.publicKeyFingerprint()}, signature check ${appSecret === undefined ? 'off' : 'on'})`,
+    `flow endpoint: worker ready (public key ${settings.key.publicKeyFingerprint()}, ${settings.keys.length} key(s), ` +
+      `${settings.appSecrets} app secret(s), signature check ${settings.appSecrets > 0 ? 'on' : 'off'}, ` +
+      `flow_token_signature ${settings.flowTokenSignature})`,
   );
-  if (appSecret === undefined) {
+  if (settings.appSecret === undefined) {
     console.error('flow endpoint: warning: APP_SECRET is not set, so requests are not authenticated');
   }
-  const handle = createFlowEndpoint({
-    key,
-    appSecret,
-    allowHttp: allow === '1' || allow === 'true',
-    sha256,
-    log: (line) => console.error(line),
-  });
   return { handle };
 }
 
