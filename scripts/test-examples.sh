@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end tests of the endpoint examples. For each example: its own end-to-end test, then
-# the example started on 127.0.0.1 with a freshly generated key, and the CLI's check-endpoint
-# played against it twice: with an app secret (signatures required, the key given as PEM text
-# in PRIVATE_KEY) and without (the key given as a file in PRIVATE_KEY_FILE).
+# the example started on 127.0.0.1 with freshly generated keys, and the CLI's check-endpoint
+# played against it three times:
+#   signed     mid-rotation: the key as PEM text in PRIVATE_KEY and the previous one in
+#              PREVIOUS_PRIVATE_KEY_FILE, APP_SECRET and PREVIOUS_APP_SECRET, and data API 4.0
+#              flow token signatures checked when present (the default);
+#   required   FLOW_TOKEN_SIGNATURE=required, with one key file and one app secret;
+#   unsigned   no app secret, the key given as a file in PRIVATE_KEY_FILE.
 #
 #   ./scripts/test-examples.sh           every example
 #   ./scripts/test-examples.sh rust      only these (names from EXAMPLES below)
@@ -96,9 +100,11 @@ cleanup() {
 trap cleanup EXIT
 
 "$cli" keygen --out "$work/keys"
+"$cli" keygen --out "$work/previous-keys"
 export APP_SECRET_FOR_CHECK="example app secret $RANDOM$RANDOM"
+export PREVIOUS_APP_SECRET_FOR_CHECK="previous example app secret $RANDOM$RANDOM"
 
-# check_endpoint NAME MODE: MODE is `signed` or `unsigned`.
+# check_endpoint NAME MODE: MODE is `signed`, `required` or `unsigned`.
 check_endpoint() {
     local name=$1 mode=$2 log=$work/$1-$2.log url=
     step "$name example, $mode: start it and run check-endpoint"
@@ -106,12 +112,19 @@ check_endpoint() {
         export HOST=127.0.0.1 PORT=0
         unset PRIVATE_KEY PRIVATE_KEY_FILE PASSPHRASE APP_SECRET PREVIOUS_PRIVATE_KEY \
             PREVIOUS_PRIVATE_KEY_FILE PREVIOUS_PASSPHRASE PREVIOUS_APP_SECRET FLOW_TOKEN_SIGNATURE
-        if [[ $mode == signed ]]; then
+        case $mode in
+        signed)
             PRIVATE_KEY=$(cat "$work/keys/private.pem")
             export PRIVATE_KEY APP_SECRET=$APP_SECRET_FOR_CHECK
-        else
-            export PRIVATE_KEY_FILE=$work/keys/private.pem
-        fi
+            export PREVIOUS_PRIVATE_KEY_FILE=$work/previous-keys/private.pem
+            export PREVIOUS_APP_SECRET=$PREVIOUS_APP_SECRET_FOR_CHECK
+            ;;
+        required)
+            export PRIVATE_KEY_FILE=$work/keys/private.pem APP_SECRET=$APP_SECRET_FOR_CHECK
+            export FLOW_TOKEN_SIGNATURE=required
+            ;;
+        *) export PRIVATE_KEY_FILE=$work/keys/private.pem ;;
+        esac
         "start_$name"
     ) >"$log" 2>&1 &
     server_pid=$!
@@ -132,7 +145,13 @@ check_endpoint() {
         exit 1
     fi
     local args=("$url" --public-key "$work/keys/public.pem")
-    [[ $mode == signed ]] && args+=(--app-secret-env APP_SECRET_FOR_CHECK)
+    case $mode in
+    signed)
+        args+=(--previous-public-key "$work/previous-keys/public.pem"
+            --app-secret-env APP_SECRET_FOR_CHECK --app-secret-env PREVIOUS_APP_SECRET_FOR_CHECK)
+        ;;
+    required) args+=(--app-secret-env APP_SECRET_FOR_CHECK --flow-token-signature required) ;;
+    esac
     if ! "$cli" check-endpoint "${args[@]}"; then
         echo "--- $name example log:"
         cat "$log"
@@ -149,6 +168,7 @@ for name in "${selected[@]}"; do
     step "$name example: its end-to-end test"
     "test_$name"
     check_endpoint "$name" signed
+    check_endpoint "$name" required
     check_endpoint "$name" unsigned
 done
 

@@ -1,21 +1,51 @@
 //! check-endpoint: plays WhatsApp against a running endpoint and reports what it got.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use wa_flows_crypto::client::{self, ClientSession};
-use wa_flows_crypto::flow::PING_RESPONSE;
+use wa_flows_crypto::endpoint::FlowTokenSignaturePolicy;
+use wa_flows_crypto::flow::{ERROR_ACKNOWLEDGEMENT, PING_RESPONSE};
 use wa_flows_crypto::{AesKey, EncryptedRequest, FlowPrivateKey, FlowPublicKey, sign};
+use zeroize::Zeroizing;
 
 use crate::error::{CliError, CliResult};
 use crate::input::{AppSecretArgs, Limit, read_file};
 
 const PING: &str = r#"{"version":"3.0","action":"ping"}"#;
-const INIT: &str =
-    r#"{"version":"3.0","action":"INIT","flow_token":"wa-flows-crypto-check-endpoint"}"#;
-/// A secret that is certainly not the endpoint's, for the bad-signature check.
+/// The flow token every check sends: any endpoint accepts an INIT with an unknown token.
+const FLOW_TOKEN: &str = "wa-flows-crypto-check-endpoint";
+/// A secret that is certainly not the endpoint's, for the bad-signature checks.
 const WRONG_SECRET: &[u8] = b"wa-flows-crypto: deliberately not the app secret";
+/// How long a valid flow token signature lives, and how long ago the expired one ran out: far
+/// beyond the 60 s leeway either way, so a skewed clock on either side does not decide.
+const TOKEN_LIFETIME: i64 = 3600;
+
+/// `check-endpoint`'s options.
+#[derive(clap::Args, Debug)]
+pub(crate) struct CheckArgs {
+    /// The endpoint URL.
+    url: String,
+    /// The public key uploaded for the endpoint (a private key file works too).
+    #[arg(long, value_name = "FILE")]
+    public_key: PathBuf,
+    /// The public key being rotated out: a request encrypted for it must still be answered.
+    #[arg(long, value_name = "FILE")]
+    previous_public_key: Option<PathBuf>,
+    /// The app secrets, newest first; a second one is the secret being rotated out, and a
+    /// body signed with it must still be answered.
+    #[command(flatten)]
+    secret: AppSecretArgs,
+    /// What the endpoint does with data API 4.0's flow_token_signature (its
+    /// FLOW_TOKEN_SIGNATURE): verify it when present, require it, or ignore it.
+    #[arg(long, value_name = "POLICY", default_value = "if_present",
+          value_parser = ["if_present", "required", "off"])]
+    flow_token_signature: String,
+    /// Seconds to wait for each answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    timeout: u64,
+}
 
 /// One row of the report.
 struct Outcome {
@@ -27,37 +57,40 @@ struct Outcome {
     elapsed: Duration,
 }
 
+impl Outcome {
+    fn skipped(name: &'static str, expected: &'static str, why: &str) -> Self {
+        Self {
+            name,
+            expected,
+            passed: None,
+            detail: format!("skipped: {why}"),
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
 /// An HTTP answer.
 struct Answer {
     status: u16,
     body: String,
 }
 
-/// `check-endpoint`.
-pub(crate) fn check_endpoint(
-    url: &str,
-    public_key: &Path,
-    secret: &AppSecretArgs,
-    timeout: Duration,
-) -> CliResult {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(CliError::usage(format!(
-            "{} is not an http:// or https:// URL",
-            redact_userinfo(url)
-        )));
-    }
-    let public_key = load_public_key(public_key)?;
-    let secret = secret.read()?;
-    let secret = secret.as_ref().map(|s| s.as_slice());
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .build()
-        .into();
-    let printable_url = redact_userinfo(url);
-    let post = |body: &str, signature: Option<String>| -> Result<Answer, String> {
-        let mut request = agent
-            .post(url)
+/// What every check shares: the endpoint, its keys and secrets, and the HTTP client.
+struct Endpoint<'a> {
+    url: &'a str,
+    printable_url: String,
+    agent: ureq::Agent,
+    public_key: FlowPublicKey,
+    secrets: Vec<Zeroizing<Vec<u8>>>,
+    policy: FlowTokenSignaturePolicy,
+    now: i64,
+}
+
+impl Endpoint<'_> {
+    fn post(&self, body: &str, signature: Option<String>) -> Result<Answer, String> {
+        let mut request = self
+            .agent
+            .post(self.url)
             .header("Content-Type", "application/json")
             .header("User-Agent", "wa-flows-crypto check-endpoint");
         if let Some(signature) = signature {
@@ -65,116 +98,127 @@ pub(crate) fn check_endpoint(
         }
         let mut response = request
             .send(body)
-            .map_err(|err| format!("no answer: {err}").replace(url, &printable_url))?;
+            .map_err(|err| format!("no answer: {err}").replace(self.url, &self.printable_url))?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
             .read_to_string()
             .map_err(|err| format!("HTTP {status}, unreadable body: {err}"))?;
         Ok(Answer { status, body })
-    };
-    let good_signature = |body: &str| secret.map(|secret| sign(body.as_bytes(), secret));
-
-    let mut outcomes = Vec::new();
-
-    // 1. Health check.
-    outcomes.push(timed(
-        "ping",
-        "200, {\"data\":{\"status\":\"active\"}}",
-        || {
-            let (body, session) = client::seal_request(&public_key, PING.as_bytes())
-                .map_err(|err| err.to_string())?;
-            let answer = post(&body, good_signature(&body))?;
-            let plaintext = open_answer(&public_key, &session, &answer, 200)?;
-            let got: serde_json::Value = serde_json::from_slice(&plaintext)
-                .map_err(|_| format!("the answer is not JSON: {}", lossy(&plaintext)))?;
-            let want: serde_json::Value =
-                serde_json::from_str(PING_RESPONSE).map_err(|err| err.to_string())?;
-            if got == want {
-                Ok("answered as WhatsApp expects".to_owned())
-            } else {
-                Err(format!("answered {got} instead of {PING_RESPONSE}"))
-            }
-        },
-    ));
-
-    // 2. The flow is opened.
-    outcomes.push(timed("INIT round trip", "200, a screen, encrypted", || {
-        let (body, session) =
-            client::seal_request(&public_key, INIT.as_bytes()).map_err(|err| err.to_string())?;
-        let answer = post(&body, good_signature(&body))?;
-        let plaintext = open_answer(&public_key, &session, &answer, 200)?;
-        let got: serde_json::Value = serde_json::from_slice(&plaintext)
-            .map_err(|_| format!("the answer is not JSON: {}", lossy(&plaintext)))?;
-        match got.get("screen").and_then(serde_json::Value::as_str) {
-            Some(screen) => Ok(format!("opened screen {screen}")),
-            None if got.is_object() => Err(format!(
-                "the answer has no \"screen\" to show: {}",
-                truncate(&got.to_string())
-            )),
-            None => Err(format!(
-                "the answer is not a JSON object: {}",
-                truncate(&got.to_string())
-            )),
-        }
-    }));
-
-    // 3. A payload altered in transit must be refused with 421.
-    outcomes.push(timed("tampered payload", "421", || {
-        let (request, _) = client::seal_request_parts(&public_key, PING.as_bytes())
-            .map_err(|err| err.to_string())?;
-        let mut data = request.encrypted_flow_data().to_vec();
-        if let Some(byte) = data.first_mut() {
-            *byte ^= 0x01;
-        }
-        let tampered = EncryptedRequest::from_parts(
-            data,
-            request.encrypted_aes_key().to_vec(),
-            *request.initial_vector(),
-        )
-        .map_err(|err| err.to_string())?
-        .to_json();
-        expect_status(&post(&tampered, good_signature(&tampered))?, 421)
-    }));
-
-    // 4. A key wrapped for another public key (a rotated key) must be refused with 421.
-    outcomes.push(timed("key for another public key", "421", || {
-        let (request, _) = client::seal_request_parts(&public_key, PING.as_bytes())
-            .map_err(|err| err.to_string())?;
-        let mut wrapped = request.encrypted_aes_key().to_vec();
-        let middle = wrapped.len() / 2;
-        if let Some(byte) = wrapped.get_mut(middle) {
-            *byte ^= 0x01;
-        }
-        let other = EncryptedRequest::from_parts(
-            request.encrypted_flow_data().to_vec(),
-            wrapped,
-            *request.initial_vector(),
-        )
-        .map_err(|err| err.to_string())?
-        .to_json();
-        expect_status(&post(&other, good_signature(&other))?, 421)
-    }));
-
-    // 5. A badly signed request must be refused with 432.
-    if secret.is_some() {
-        outcomes.push(timed("bad signature", "432", || {
-            let (body, _) = client::seal_request(&public_key, PING.as_bytes())
-                .map_err(|err| err.to_string())?;
-            let signature = sign(body.as_bytes(), WRONG_SECRET);
-            expect_status(&post(&body, Some(signature))?, 432)
-        }));
-    } else {
-        outcomes.push(Outcome {
-            name: "bad signature",
-            expected: "432",
-            passed: None,
-            detail: "skipped: give --app-secret-env VAR to check signatures".to_owned(),
-            elapsed: Duration::ZERO,
-        });
     }
 
-    print!("{}", report(&printable_url, &public_key, &outcomes));
+    /// The header WhatsApp would send with `body`: signed with the newest secret, if any.
+    fn signature(&self, body: &str) -> Option<String> {
+        self.secrets
+            .first()
+            .map(|secret| sign(body.as_bytes(), secret))
+    }
+
+    /// Seals `plaintext` for `public_key`, posts it signed, and opens the 200 answer.
+    fn round_trip(
+        &self,
+        public_key: &FlowPublicKey,
+        plaintext: &str,
+        signature: impl FnOnce(&str) -> Option<String>,
+    ) -> Result<serde_json::Value, String> {
+        let (body, session) =
+            client::seal_request(public_key, plaintext.as_bytes()).map_err(|e| e.to_string())?;
+        let answer = self.post(&body, signature(&body))?;
+        let plaintext = open_answer(public_key, &session, &answer, 200)?;
+        serde_json::from_slice(&plaintext)
+            .map_err(|_| format!("the answer is not JSON: {}", lossy(&plaintext)))
+    }
+
+    /// Posts `plaintext` sealed for the endpoint's key and signed, and expects `status`.
+    fn refused(&self, plaintext: &str, status: u16) -> Result<String, String> {
+        let (body, _) = client::seal_request(&self.public_key, plaintext.as_bytes())
+            .map_err(|e| e.to_string())?;
+        expect_status(&self.post(&body, self.signature(&body))?, status)
+    }
+
+    /// An INIT as a data API 4.0 client sends it: the flow token and, when `token_signature`
+    /// is given, its `flow_token_signature`.
+    fn init(token_signature: Option<String>) -> String {
+        let mut request = serde_json::json!({
+            "version": "3.0",
+            "action": "INIT",
+            "flow_token": FLOW_TOKEN,
+        });
+        with_token_signature(&mut request, token_signature);
+        request.to_string()
+    }
+
+    /// A valid flow token signature, made with the newest secret.
+    fn valid_token_signature(&self) -> Option<String> {
+        let secret = self.secrets.first()?;
+        Some(client::sign_flow_token(
+            FLOW_TOKEN,
+            secret,
+            Some(self.now + TOKEN_LIFETIME),
+        ))
+    }
+
+    /// `request` as the round trips send it: with a valid flow token signature when the
+    /// endpoint requires one, as a data API 4.0 client would, and as a 3.0 client otherwise.
+    fn as_client_sends(&self, mut request: serde_json::Value) -> String {
+        if self.policy == FlowTokenSignaturePolicy::Required {
+            with_token_signature(&mut request, self.valid_token_signature());
+        }
+        request.to_string()
+    }
+
+    /// The INIT every round trip sends.
+    fn plain_init(&self) -> String {
+        self.as_client_sends(serde_json::json!({
+            "version": "3.0",
+            "action": "INIT",
+            "flow_token": FLOW_TOKEN,
+        }))
+    }
+}
+
+/// `check-endpoint`.
+pub(crate) fn check_endpoint(args: &CheckArgs) -> CliResult {
+    let url = args.url.as_str();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(CliError::usage(format!(
+            "{} is not an http:// or https:// URL",
+            redact_userinfo(url)
+        )));
+    }
+    let policy = FlowTokenSignaturePolicy::from_name(&args.flow_token_signature)
+        .ok_or_else(|| CliError::usage("unknown --flow-token-signature"))?;
+    let secrets = args.secret.read_all()?;
+    if policy == FlowTokenSignaturePolicy::Required && secrets.is_empty() {
+        return Err(CliError::usage(
+            "--flow-token-signature required needs the app secret (--app-secret-env VAR): \
+             the endpoint checks the signature with it",
+        ));
+    }
+    let previous_public_key = args
+        .previous_public_key
+        .as_deref()
+        .map(load_public_key)
+        .transpose()?;
+    let endpoint = Endpoint {
+        url,
+        printable_url: redact_userinfo(url),
+        agent: ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(args.timeout)))
+            .build()
+            .into(),
+        public_key: load_public_key(&args.public_key)?,
+        secrets,
+        policy,
+        now: unix_now(),
+    };
+    let outcomes = run_checks(&endpoint, previous_public_key.as_ref());
+
+    print!(
+        "{}",
+        report(&endpoint.printable_url, &endpoint.public_key, &outcomes)
+    );
     let failed = outcomes.iter().filter(|o| o.passed == Some(false)).count();
     if failed == 0 {
         Ok(())
@@ -190,9 +234,245 @@ pub(crate) fn check_endpoint(
     }
 }
 
+fn run_checks(
+    endpoint: &Endpoint<'_>,
+    previous_public_key: Option<&FlowPublicKey>,
+) -> Vec<Outcome> {
+    let key = &endpoint.public_key;
+    let signed = |body: &str| endpoint.signature(body);
+    let mut outcomes = Vec::new();
+
+    // Health check.
+    outcomes.push(timed(
+        "ping",
+        "200, {\"data\":{\"status\":\"active\"}}",
+        || expect_json(&endpoint.round_trip(key, PING, signed)?, PING_RESPONSE),
+    ));
+
+    // The flow is opened.
+    outcomes.push(timed("INIT round trip", "200, a screen, encrypted", || {
+        expect_screen(&endpoint.round_trip(key, &endpoint.plain_init(), signed)?)
+    }));
+
+    // A client's error notification, even one with only `error_key`, is acknowledged.
+    outcomes.push(timed(
+        "error notification",
+        "200, {\"data\":{\"acknowledged\":true}}",
+        || {
+            let notification = endpoint.as_client_sends(serde_json::json!({
+                "version": "3.0",
+                "action": "data_exchange",
+                "screen": "WELCOME",
+                "flow_token": FLOW_TOKEN,
+                "data": {"error_key": "wa-flows-crypto-check-endpoint"},
+            }));
+            expect_json(
+                &endpoint.round_trip(key, &notification, signed)?,
+                ERROR_ACKNOWLEDGEMENT,
+            )
+        },
+    ));
+
+    // A payload altered in transit must be refused with 421.
+    outcomes.push(timed("tampered payload", "421", || {
+        let (request, _) =
+            client::seal_request_parts(key, PING.as_bytes()).map_err(|err| err.to_string())?;
+        let mut data = request.encrypted_flow_data().to_vec();
+        if let Some(byte) = data.first_mut() {
+            *byte ^= 0x01;
+        }
+        let tampered = EncryptedRequest::from_parts(
+            data,
+            request.encrypted_aes_key().to_vec(),
+            *request.initial_vector(),
+        )
+        .map_err(|err| err.to_string())?
+        .to_json();
+        expect_status(&endpoint.post(&tampered, signed(&tampered))?, 421)
+    }));
+
+    // A key wrapped for another public key (one the endpoint does not have) must be refused
+    // with 421, which makes WhatsApp fetch the public key again.
+    outcomes.push(timed("key for another public key", "421", || {
+        let (request, _) =
+            client::seal_request_parts(key, PING.as_bytes()).map_err(|err| err.to_string())?;
+        let mut wrapped = request.encrypted_aes_key().to_vec();
+        let middle = wrapped.len() / 2;
+        if let Some(byte) = wrapped.get_mut(middle) {
+            *byte ^= 0x01;
+        }
+        let other = EncryptedRequest::from_parts(
+            request.encrypted_flow_data().to_vec(),
+            wrapped,
+            *request.initial_vector(),
+        )
+        .map_err(|err| err.to_string())?
+        .to_json();
+        expect_status(&endpoint.post(&other, signed(&other))?, 421)
+    }));
+
+    // Key rotation: clients that cached the previous public key are still answered.
+    outcomes.push(match previous_public_key {
+        Some(previous) => timed("previous public key", "200, answered", || {
+            expect_json(&endpoint.round_trip(previous, PING, signed)?, PING_RESPONSE)
+                .map(|_| "a request for the previous key was answered".to_owned())
+        }),
+        None => Outcome::skipped(
+            "previous public key",
+            "200, answered",
+            "give --previous-public-key FILE to check key rotation",
+        ),
+    });
+
+    let no_secret = "give --app-secret-env VAR to check signatures";
+    // A badly signed request must be refused with 432.
+    outcomes.push(if endpoint.secrets.is_empty() {
+        Outcome::skipped("bad signature", "432", no_secret)
+    } else {
+        timed("bad signature", "432", || {
+            let (body, _) =
+                client::seal_request(key, PING.as_bytes()).map_err(|err| err.to_string())?;
+            let signature = sign(body.as_bytes(), WRONG_SECRET);
+            expect_status(&endpoint.post(&body, Some(signature))?, 432)
+        })
+    });
+
+    // App-secret rotation: a body signed with the previous secret is still answered.
+    outcomes.push(match endpoint.secrets.get(1) {
+        Some(previous) => timed("previous app secret", "200, answered", || {
+            expect_json(
+                &endpoint.round_trip(key, PING, |body| Some(sign(body.as_bytes(), previous)))?,
+                PING_RESPONSE,
+            )
+            .map(|_| "a body signed with the previous secret was answered".to_owned())
+        }),
+        None => Outcome::skipped(
+            "previous app secret",
+            "200, answered",
+            "give a second --app-secret-env VAR to check secret rotation",
+        ),
+    });
+
+    outcomes.extend(flow_token_signature_checks(endpoint));
+    outcomes
+}
+
+/// Data API 4.0: the flow token signature, under the endpoint's policy.
+fn flow_token_signature_checks(endpoint: &Endpoint<'_>) -> Vec<Outcome> {
+    let key = &endpoint.public_key;
+    let signed = |body: &str| endpoint.signature(body);
+    let mut outcomes = Vec::new();
+    let Some(valid) = endpoint.valid_token_signature() else {
+        let why = "give --app-secret-env VAR to check data API 4.0 flow token signatures";
+        for (name, expected) in [
+            ("token signature valid", "200, a screen"),
+            ("token signature forged", "427"),
+            ("token signature expired", "427"),
+            ("token signature other token", "427"),
+            ("token signature missing", "427"),
+        ] {
+            outcomes.push(Outcome::skipped(name, expected, why));
+        }
+        return outcomes;
+    };
+    outcomes.push(timed("token signature valid", "200, a screen", || {
+        expect_screen(&endpoint.round_trip(key, &Endpoint::init(Some(valid)), signed)?)
+    }));
+    if endpoint.policy == FlowTokenSignaturePolicy::Off {
+        let why = "the endpoint does not check flow token signatures (--flow-token-signature off)";
+        for name in [
+            "token signature forged",
+            "token signature expired",
+            "token signature other token",
+            "token signature missing",
+        ] {
+            outcomes.push(Outcome::skipped(name, "427", why));
+        }
+        return outcomes;
+    }
+    let expiry = Some(endpoint.now + TOKEN_LIFETIME);
+    outcomes.push(timed("token signature forged", "427", || {
+        let forged = client::sign_flow_token(FLOW_TOKEN, WRONG_SECRET, expiry);
+        endpoint.refused(&Endpoint::init(Some(forged)), 427)
+    }));
+    outcomes.push(timed("token signature expired", "427", || {
+        let secret = endpoint
+            .secrets
+            .first()
+            .map(|s| s.as_slice())
+            .unwrap_or_default();
+        let expired =
+            client::sign_flow_token(FLOW_TOKEN, secret, Some(endpoint.now - TOKEN_LIFETIME));
+        endpoint.refused(&Endpoint::init(Some(expired)), 427)
+    }));
+    outcomes.push(timed("token signature other token", "427", || {
+        let secret = endpoint
+            .secrets
+            .first()
+            .map(|s| s.as_slice())
+            .unwrap_or_default();
+        let other = client::sign_flow_token("another-flow-token", secret, expiry);
+        endpoint.refused(&Endpoint::init(Some(other)), 427)
+    }));
+    outcomes.push(if endpoint.policy == FlowTokenSignaturePolicy::Required {
+        timed("token signature missing", "427", || {
+            endpoint.refused(&Endpoint::init(None), 427)
+        })
+    } else {
+        Outcome::skipped(
+            "token signature missing",
+            "427",
+            "the endpoint accepts requests without one (--flow-token-signature if_present)",
+        )
+    });
+    outcomes
+}
+
+fn with_token_signature(request: &mut serde_json::Value, jwt: Option<String>) {
+    if let (Some(object), Some(jwt)) = (request.as_object_mut(), jwt) {
+        object.insert("flow_token_signature".to_owned(), jwt.into());
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// Whether the answer is, as JSON, exactly `want`.
+fn expect_json(got: &serde_json::Value, want: &str) -> Result<String, String> {
+    let want_value: serde_json::Value = serde_json::from_str(want).map_err(|e| e.to_string())?;
+    if *got == want_value {
+        Ok("answered as WhatsApp expects".to_owned())
+    } else {
+        Err(format!(
+            "answered {} instead of {want}",
+            truncate(&got.to_string())
+        ))
+    }
+}
+
+/// Whether the answer names a screen to show.
+fn expect_screen(got: &serde_json::Value) -> Result<String, String> {
+    match got.get("screen").and_then(serde_json::Value::as_str) {
+        Some(screen) => Ok(format!("opened screen {screen}")),
+        None if got.is_object() => Err(format!(
+            "the answer has no \"screen\" to show: {}",
+            truncate(&got.to_string())
+        )),
+        None => Err(format!(
+            "the answer is not a JSON object: {}",
+            truncate(&got.to_string())
+        )),
+    }
+}
+
 /// The public key from a public key file (or from a private key file without passphrase).
 fn load_public_key(path: &Path) -> CliResult<FlowPublicKey> {
-    let bytes = zeroize::Zeroizing::new(read_file(path, Limit::Key)?);
+    let bytes = Zeroizing::new(read_file(path, Limit::Key)?);
     match FlowPublicKey::from_pem(bytes.as_slice()) {
         Ok(key) => Ok(key),
         Err(public_err) => match FlowPrivateKey::from_pem(bytes.as_slice(), None) {

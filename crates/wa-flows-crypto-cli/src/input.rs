@@ -260,9 +260,4 @@ impl AppSecretArgs {
         }
         Ok(secrets)
     }
-
-    /// The newest app secret, if any was named.
-    pub(crate) fn read(&self) -> CliResult<Option<Zeroizing<Vec<u8>>>> {
-        Ok(self.read_all()?.into_iter().next())
-    }
 }

@@ -17,7 +17,6 @@ mod request;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -205,25 +204,21 @@ enum Command {
     /// Play WhatsApp against a running endpoint and print a pass/fail table.
     #[command(
         name = "check-endpoint",
-        after_help = "Example:\n  export APP_SECRET=…\n  wa-flows-crypto check-endpoint \
-                      https://example.com/flows --public-key public.pem --app-secret-env APP_SECRET\n\n\
+        after_help = "Example:\n  export APP_SECRET=… OLD_APP_SECRET=…\n  wa-flows-crypto check-endpoint \
+                      https://example.com/flows --public-key public.pem --app-secret-env APP_SECRET\n  \
+                      wa-flows-crypto check-endpoint https://example.com/flows --public-key new.pem \
+                      --previous-public-key old.pem --app-secret-env APP_SECRET --app-secret-env \
+                      OLD_APP_SECRET --flow-token-signature required\n\n\
                       Checks: ping answered with {\"data\":{\"status\":\"active\"}}; INIT answered \
-                      with a screen; a tampered payload and a key for another public key refused \
-                      with 421; with an app secret, a badly signed request refused with 432 (good \
-                      requests are then signed). Exit status 1 if any check fails."
+                      with a screen; an error notification acknowledged; a tampered payload and a \
+                      key for another public key refused with 421; with --previous-public-key, a \
+                      request for the previous key answered. With an app secret (good requests are \
+                      then signed): a badly signed request refused with 432; a body signed with \
+                      the second secret answered; data API 4.0 flow token signatures: a valid one \
+                      accepted, a forged, expired or other token's one refused with 427 (and, \
+                      with required, a missing one). Exit status 1 if any check fails."
     )]
-    CheckEndpoint {
-        /// The endpoint URL.
-        url: String,
-        /// The public key uploaded for the endpoint (a private key file works too).
-        #[arg(long, value_name = "FILE")]
-        public_key: PathBuf,
-        #[command(flatten)]
-        secret: AppSecretArgs,
-        /// Seconds to wait for each answer.
-        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
-        timeout: u64,
-    },
+    CheckEndpoint(check::CheckArgs),
 
     /// Run the decryption gateway: WhatsApp's encrypted calls in, plain JSON to --upstream.
     #[command(after_help = gateway::AFTER_HELP)]
@@ -305,12 +300,7 @@ fn run(command: Command) -> CliResult {
             now,
             request,
         } => request::verify_flow_token(&secret, now, request.as_deref()),
-        Command::CheckEndpoint {
-            url,
-            public_key,
-            secret,
-            timeout,
-        } => check::check_endpoint(&url, &public_key, &secret, Duration::from_secs(timeout)),
+        Command::CheckEndpoint(args) => check::check_endpoint(&args),
         Command::Gateway(args) => gateway::gateway(args),
         Command::Demo { media_size } => {
             // The parser capped it at MAX_MEDIA_SIZE, which fits in usize on every target.
