@@ -1,0 +1,3 @@
+module github.com/wa-flows-crypto/wa-flows-crypto/bindings/go
+
+go 1.19
