@@ -25,12 +25,6 @@ function env(name) {
  */
 export function configFromEnv() {
   const settings = endpointSettings((name) => process.env[name], (path) => readFileSync(path));
-  if (settings.appSecret === undefined) {
-    console.error(
-      'flow endpoint: warning: APP_SECRET is not set, so requests are not authenticated: ' +
-        'anyone with your public key can call this endpoint',
-    );
-  }
   let port = DEFAULT_PORT;
   const portText = env('PORT');
   if (portText !== undefined) {
@@ -45,6 +39,13 @@ export function configFromEnv() {
   if (hostText !== undefined) {
     host = hostText.trim();
     if (isIP(host) === 0) throw new Error(`HOST=${JSON.stringify(hostText)} is not an IP address (e.g. 0.0.0.0 or ::1)`);
+  }
+  // Only once nothing is refused, so that a refusal is the one line on standard error.
+  if (settings.appSecret === undefined) {
+    console.error(
+      'flow endpoint: warning: APP_SECRET is not set, so requests are not authenticated: ' +
+        'anyone with your public key can call this endpoint',
+    );
   }
   return { ...settings, host, port };
 }

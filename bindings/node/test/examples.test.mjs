@@ -3,21 +3,25 @@
 // child process on 127.0.0.1 with a freshly generated key, next to a fake CDN on another
 // loopback port serving media sealed by test/support/whatsapp.mjs (node:crypto), and this
 // test plays WhatsApp: the flow, three photos checked byte for byte, every refusal, 200
-// concurrent requests. The behaviour checked is the one specified in
-// crates/wa-flows-crypto-endpoint-example/README.md.
+// concurrent requests, key and app secret rotation, data API 4.0's flow token signatures. The
+// behaviour checked is the one specified in crates/wa-flows-crypto-endpoint-example/README.md.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { signFlowToken } from 'wa-flows-crypto';
+
 import { packageDir } from './support/vectors.mjs';
 import { openResponse, sealMedia, sealRequest, sign, tamper } from './support/whatsapp.mjs';
 
 const APP_SECRET = 'examples test app secret';
+/** The app secret before a reset, still accepted while rotating. */
+const OLD_SECRET = 'examples test app secret before the reset';
 const PASSPHRASE = 'correct horse battery staple';
 /** Every wait is bounded: a hang fails the test instead of blocking CI. */
 const START_LIMIT_MS = 60_000;
@@ -25,6 +29,12 @@ const REQUEST_LIMIT_MS = 60_000;
 const TEST_LIMIT_MS = 180_000;
 
 const keys = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+/** The key that replaces `keys` in the rotation tests (`keys` is then the previous one). */
+const newKeys = generateKeyPairSync('rsa', {
   modulusLength: 2048,
   publicKeyEncoding: { type: 'spki', format: 'pem' },
   privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -37,7 +47,20 @@ const otherPublicKey = generateKeyPairSync('rsa', {
 
 const ENDPOINT = join(packageDir, 'examples', 'endpoint.mjs');
 const WORKER_LAUNCHER = join(packageDir, 'examples', 'worker', 'serve.mjs');
-const VARIABLES = ['PRIVATE_KEY', 'PRIVATE_KEY_FILE', 'PASSPHRASE', 'APP_SECRET', 'PORT', 'HOST', 'MEDIA_ALLOW_HTTP'];
+const VARIABLES = [
+  'PRIVATE_KEY',
+  'PRIVATE_KEY_FILE',
+  'PASSPHRASE',
+  'PREVIOUS_PRIVATE_KEY',
+  'PREVIOUS_PRIVATE_KEY_FILE',
+  'PREVIOUS_PASSPHRASE',
+  'APP_SECRET',
+  'PREVIOUS_APP_SECRET',
+  'FLOW_TOKEN_SIGNATURE',
+  'PORT',
+  'HOST',
+  'MEDIA_ALLOW_HTTP',
+];
 
 // ---------------------------------------------------------------------------------------------
 // Processes and servers; every one is stopped in `after`.
@@ -155,11 +178,13 @@ function post(url, body, headers = {}) {
 }
 
 class WhatsApp {
-  constructor(url, appSecret, logs = () => '') {
+  constructor(url, appSecret, logs = () => '', publicKey = keys.publicKey) {
     this.url = url;
     this.appSecret = appSecret;
     /** The endpoint's output, shown when an exchange fails. */
     this.logs = logs;
+    /** The public key WhatsApp has for the business (a cached one, while rotating). */
+    this.publicKey = publicKey;
   }
 
   /** Posts `raw` as WhatsApp does: JSON, signed with the app secret when there is one. */
@@ -170,7 +195,7 @@ class WhatsApp {
     return post(this.url, body, headers);
   }
 
-  seal(plaintext, publicKey = keys.publicKey) {
+  seal(plaintext, publicKey = this.publicKey) {
     const { body, aesKey, iv } = sealRequest(publicKey, typeof plaintext === 'string' ? plaintext : JSON.stringify(plaintext));
     return { raw: JSON.stringify(body), body, aesKey, iv };
   }
@@ -274,6 +299,18 @@ for (const example of EXAMPLES) {
         data: { error: 'INVALID_SCREEN_TRANSITION', error_message: 'no such screen' },
       };
       assert.deepEqual(await wa.call(notification), { data: { acknowledged: true } });
+      // Only an error_key (no error): still a notification, acknowledged, not a submission.
+      const keyOnly = {
+        version: '3.0',
+        action: 'data_exchange',
+        screen: 'PROFILE',
+        flow_token: 't',
+        data: { error_key: 'flow.timeout' },
+      };
+      const sealedKeyOnly = wa.seal(keyOnly);
+      const keyOnlyReply = await wa.postSigned(sealedKeyOnly.raw);
+      assert.equal(keyOnlyReply.status, 200, keyOnlyReply.body);
+      assert.equal(openResponse(keyOnlyReply.body, sealedKeyOnly.aesKey, sealedKeyOnly.iv), '{"data":{"acknowledged":true}}');
       const done = { version: '3.0', action: 'data_exchange', screen: 'SUMMARY', flow_token: 'token-1', data: {} };
       assert.deepEqual(await wa.call(done), {
         screen: 'SUCCESS',
@@ -281,6 +318,8 @@ for (const example of EXAMPLES) {
       });
       assert.deepEqual(await wa.call({ version: '3.0', action: 'data_exchange', screen: 'X' }), profile('unknown screen'));
       assert.deepEqual(await wa.call({ version: '3.0', action: 'navigate' }), profile('unsupported action'));
+      // The action as the core names it: a Kelvin sign is no K, whatever Unicode case folding says.
+      assert.deepEqual(await wa.call({ version: '3.0', action: 'BAC\u212A', screen: 'SUMMARY' }), profile('unsupported action'));
       assert.deepEqual(await wa.call(submit([])), {
         screen: 'SUMMARY',
         data: { name: 'Ada', photo_count: 0, total_bytes: 0, photos: [], summary: '0 photos, 0 bytes' },
@@ -456,6 +495,111 @@ for (const example of EXAMPLES) {
       }
     });
 
+    test('accepts the previous key and app secret while rotating them', { timeout: TEST_LIMIT_MS }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'wfc-examples-'));
+      let rotating;
+      try {
+        // The previous key as a DER file: the Worker's launcher hands it over as PEM text.
+        const previousFile = join(dir, 'previous.der');
+        writeFileSync(previousFile, createPrivateKey(keys.privateKey).export({ type: 'pkcs1', format: 'der' }));
+        rotating = await startExample(example.script, {
+          PRIVATE_KEY: newKeys.privateKey,
+          PREVIOUS_PRIVATE_KEY_FILE: previousFile,
+          APP_SECRET,
+          PREVIOUS_APP_SECRET: OLD_SECRET,
+        });
+        assert.match(rotating.logs(), /listening on \S+ \(.*2 key\(s\), 2 app secret\(s\), signature check on/);
+        const init = { version: '3.0', action: 'INIT', flow_token: 't' };
+        // Sealed for the new key, for the previous one (a client that cached it), signed with
+        // either secret: all answered, each encrypted for its own request.
+        for (const [publicKey, secret] of [
+          [newKeys.publicKey, APP_SECRET],
+          [keys.publicKey, APP_SECRET],
+          [newKeys.publicKey, OLD_SECRET],
+          [keys.publicKey, OLD_SECRET],
+        ]) {
+          const client = new WhatsApp(rotating.url, secret, rotating.logs, publicKey);
+          assert.deepEqual(await client.call(init), profile(''));
+          assert.deepEqual(await client.call(ping()), { data: { status: 'active' } });
+        }
+        // Neither secret, nor a key the ring lacks.
+        const stranger = new WhatsApp(rotating.url, 'not the secret', rotating.logs, newKeys.publicKey);
+        expectRefused(await stranger.postSigned(stranger.seal(init).raw), 432, 'invalid_signature');
+        const outdated = new WhatsApp(rotating.url, APP_SECRET, rotating.logs, otherPublicKey);
+        expectRefused(await outdated.postSigned(outdated.seal(init).raw), 421, 'key_unwrap');
+      } finally {
+        await rotating?.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('checks data API 4.0 flow token signatures', { timeout: TEST_LIMIT_MS }, async () => {
+      const request = (signature, token = 'flow-1') => ({
+        version: '4.0',
+        action: 'INIT',
+        flow_token: token,
+        flow_token_signature: signature,
+      });
+      const inTenMinutes = Date.now() + 600_000;
+      // if_present (the default): a valid signature passes, with the current or the old secret.
+      assert.deepEqual(await wa.call(request(signFlowToken('flow-1', APP_SECRET, { exp: inTenMinutes }))), profile(''));
+      assert.deepEqual(await wa.call(request(signFlowToken('flow-1', APP_SECRET))), profile(''));
+      // None at all is fine under if_present.
+      assert.deepEqual(await wa.call({ version: '4.0', action: 'INIT', flow_token: 'flow-1' }), profile(''));
+      for (const [what, signature] of [
+        ['forged with another secret', signFlowToken('flow-1', 'forged')],
+        ['expired an hour ago', signFlowToken('flow-1', APP_SECRET, { exp: Date.now() - 3_600_000 })],
+        ['made for another flow token', signFlowToken('flow-2', APP_SECRET)],
+        ['not a JWT', 'not.a.jwt'],
+      ]) {
+        const reply = await wa.postSigned(wa.seal(request(signature)).raw);
+        assert.deepEqual([reply.status, reply.body], [427, 'invalid_flow_token_signature'], what);
+        assert.match(reply.contentType, /^text\/plain/);
+      }
+
+      // The previous app secret signs flow tokens too, while rotating.
+      const rotating = await startExample(example.script, {
+        PRIVATE_KEY: keys.privateKey,
+        APP_SECRET,
+        PREVIOUS_APP_SECRET: OLD_SECRET,
+      });
+      try {
+        const client = new WhatsApp(rotating.url, APP_SECRET, rotating.logs);
+        assert.deepEqual(await client.call(request(signFlowToken('flow-1', OLD_SECRET))), profile(''));
+        const forged = await client.postSigned(client.seal(request(signFlowToken('flow-1', 'forged'))).raw);
+        expectRefused(forged, 427, 'invalid_flow_token_signature');
+      } finally {
+        await rotating.stop();
+      }
+
+      // required: every request but a ping must carry a valid one; off: none is checked.
+      const strict = await startExample(example.script, {
+        PRIVATE_KEY: keys.privateKey,
+        APP_SECRET,
+        FLOW_TOKEN_SIGNATURE: 'required',
+      });
+      try {
+        assert.match(strict.logs(), /flow_token_signature required\)/);
+        const client = new WhatsApp(strict.url, APP_SECRET, strict.logs);
+        const unsigned = await client.postSigned(client.seal({ version: '4.0', action: 'INIT', flow_token: 'flow-1' }).raw);
+        expectRefused(unsigned, 427, 'invalid_flow_token_signature');
+        const forged = await client.postSigned(client.seal(request(signFlowToken('flow-1', 'forged'))).raw);
+        expectRefused(forged, 427, 'invalid_flow_token_signature');
+        assert.deepEqual(await client.call(ping()), { data: { status: 'active' } });
+        assert.deepEqual(await client.call(request(signFlowToken('flow-1', APP_SECRET))), profile(''));
+        assert.match(strict.logs(), /flow endpoint: 427 invalid_flow_token_signature \d+\.\dms/);
+      } finally {
+        await strict.stop();
+      }
+      const lax = await startExample(example.script, { PRIVATE_KEY: keys.privateKey, APP_SECRET, FLOW_TOKEN_SIGNATURE: 'off' });
+      try {
+        const client = new WhatsApp(lax.url, APP_SECRET, lax.logs);
+        assert.deepEqual(await client.call(request(signFlowToken('flow-1', 'forged'))), profile(''));
+      } finally {
+        await lax.stop();
+      }
+    });
+
     test('logs one line per request, and never a secret, a plaintext or a file name', { timeout: TEST_LIMIT_MS }, async () => {
       const sealedPing = wa.seal(ping());
       await wa.postSigned(sealedPing.raw);
@@ -466,8 +610,9 @@ for (const example of EXAMPLES) {
       assert.match(logs, /flow endpoint: 432 invalid_signature \d+\.\dms/);
       assert.match(logs, /flow endpoint: 415 unsupported_media_type \d+\.\dms/);
       assert.match(logs, /flow endpoint: 200 other \d+\.\dms/);
-      assert.match(logs, /WhatsApp reports an error in our last answer: INVALID_SCREEN_TRANSITION/);
-      for (const secret of [APP_SECRET, keys.privateKey.split('\n')[2], 'IMG_0001', 'navigate', 'no such screen', 'Ada']) {
+      assert.match(logs, /WhatsApp reports an error in our last answer: INVALID_SCREEN_TRANSITION\n/);
+      assert.match(logs, /WhatsApp reports an error in our last answer: flowtimeout\n/);
+      for (const secret of [APP_SECRET, keys.privateKey.split('\n')[2], 'IMG_0001', 'navigate', 'BAC\u212A', 'flow.timeout', 'no such screen', 'Ada']) {
         assert.ok(!logs.includes(secret), `the logs contain ${JSON.stringify(secret)}`);
       }
     });
@@ -481,72 +626,169 @@ for (const example of EXAMPLES) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Start-up of the Node example (the Worker's launcher reads the same variables).
+// Start-up: the Node example, and the Worker's launcher, which reads the same variables.
 
-describe('node example start-up', { skip: selected.includes('node') ? false : `WFC_EXAMPLES=${process.env.WFC_EXAMPLES}` }, () => {
-  const encrypted = (() => {
-    const { privateKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSPHRASE },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
+for (const example of EXAMPLES) {
+  const skip = selected.includes(example.id) ? false : `WFC_EXAMPLES=${process.env.WFC_EXAMPLES}`;
+  describe(`${example.id} example start-up`, { skip }, () => {
+    const encrypted = (() => {
+      const { privateKey } = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSPHRASE },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      });
+      return privateKey;
+    })();
+
+    test('refuses to start with a clear message', { timeout: TEST_LIMIT_MS }, async () => {
+      const WRONG = 'wrong passphrase 12345';
+      const missingFile = join(tmpdir(), 'wa-flows-crypto-no-such-key.pem');
+      const cases = [
+        [{}, 'no private key: set PRIVATE_KEY'],
+        [{ PRIVATE_KEY: 'not a key' }, 'PRIVATE_KEY: invalid private key'],
+        [{ PRIVATE_KEY: keys.publicKey }, '(invalid_key)'],
+        [{ PRIVATE_KEY: encrypted }, 'the key is encrypted; give the passphrase'],
+        [{ PRIVATE_KEY: encrypted, PASSPHRASE: WRONG }, 'the passphrase does not decrypt the key'],
+        [{ PRIVATE_KEY_FILE: missingFile }, 'cannot be read'],
+        [{ PRIVATE_KEY: 'x', PRIVATE_KEY_FILE: missingFile }, 'not both'],
+        [{ PRIVATE_KEY: encrypted, PASSPHRASE, PORT: 'http' }, 'PORT="http" is not a port number'],
+        [{ PRIVATE_KEY: encrypted, PASSPHRASE, HOST: 'localhost:80' }, 'is not an IP address'],
+        [{ PRIVATE_KEY: encrypted, PASSPHRASE, MEDIA_ALLOW_HTTP: 'yes' }, 'is not 0 or 1'],
+      ];
+      const key = keys.privateKey;
+      const previousFile = join(tmpdir(), 'wa-flows-crypto-no-such-previous-key.pem');
+      cases.push(
+        // Set but empty, a secret would turn the signature check off: refused, not ignored.
+        [{ PRIVATE_KEY: key, APP_SECRET: '' }, 'APP_SECRET is set but empty'],
+        [{ PRIVATE_KEY: key, APP_SECRET, PREVIOUS_APP_SECRET: '' }, 'PREVIOUS_APP_SECRET is set but empty'],
+        [{ PRIVATE_KEY: key, PREVIOUS_APP_SECRET: OLD_SECRET }, 'PREVIOUS_APP_SECRET is set without APP_SECRET'],
+        [{ PRIVATE_KEY: key, APP_SECRET, FLOW_TOKEN_SIGNATURE: 'always' }, 'FLOW_TOKEN_SIGNATURE="always" is not if_present, required or off'],
+        [{ PRIVATE_KEY: key, APP_SECRET, FLOW_TOKEN_SIGNATURE: 'Required' }, 'is not if_present, required or off'],
+        [{ PRIVATE_KEY: key, FLOW_TOKEN_SIGNATURE: 'required' }, 'no app secret is configured'],
+        [{ PRIVATE_KEY: key, PREVIOUS_PRIVATE_KEY: 'not a key' }, 'PREVIOUS_PRIVATE_KEY: invalid private key'],
+        [{ PRIVATE_KEY: key, PREVIOUS_PRIVATE_KEY: 'x', PREVIOUS_PRIVATE_KEY_FILE: previousFile }, 'set PREVIOUS_PRIVATE_KEY or PREVIOUS_PRIVATE_KEY_FILE, not both'],
+        [{ PRIVATE_KEY: key, PREVIOUS_PRIVATE_KEY_FILE: previousFile }, 'PREVIOUS_PRIVATE_KEY_FILE="'],
+        // Each key has its own passphrase: the current key's does not open the previous one.
+        [{ PRIVATE_KEY: key, PASSPHRASE, PREVIOUS_PRIVATE_KEY: encrypted }, 'PREVIOUS_PRIVATE_KEY: invalid private key: the key is encrypted'],
+        [{ PRIVATE_KEY: key, PREVIOUS_PRIVATE_KEY: encrypted, PREVIOUS_PASSPHRASE: WRONG }, 'PREVIOUS_PRIVATE_KEY: invalid private key: the passphrase does not decrypt'],
+        [{ PREVIOUS_PRIVATE_KEY: key }, 'no private key: set PRIVATE_KEY'],
+      );
+      for (const [vars, expected] of cases) {
+        const { code, output } = await runToExit(example.script, vars);
+        assert.equal(code, 1, `started anyway: ${output}`);
+        assert.ok(output.includes('refusing to start') && output.includes(expected), `expected ${expected} in ${output}`);
+        // One line, that line: nothing else is printed before the program stops.
+        assert.match(output, /^flow endpoint: refusing to start: [^\n]+\n$/, output);
+        assert.ok(!output.includes(PASSPHRASE) && !output.includes(WRONG), output);
+        for (const pem of [encrypted, keys.publicKey]) assert.ok(!output.includes(pem.split('\n')[2]), output);
+      }
     });
-    return privateKey;
-  })();
 
-  test('refuses to start with a clear message', { timeout: TEST_LIMIT_MS }, async () => {
-    const WRONG = 'wrong passphrase 12345';
-    const missingFile = join(tmpdir(), 'wa-flows-crypto-no-such-key.pem');
-    const cases = [
-      [{}, 'no private key: set PRIVATE_KEY'],
-      [{ PRIVATE_KEY: 'not a key' }, 'PRIVATE_KEY: invalid private key'],
-      [{ PRIVATE_KEY: keys.publicKey }, '(invalid_key)'],
-      [{ PRIVATE_KEY: encrypted }, 'the key is encrypted; give the passphrase'],
-      [{ PRIVATE_KEY: encrypted, PASSPHRASE: WRONG }, 'the passphrase does not decrypt the key'],
-      [{ PRIVATE_KEY_FILE: missingFile }, 'cannot be read'],
-      [{ PRIVATE_KEY: 'x', PRIVATE_KEY_FILE: missingFile }, 'not both'],
-      [{ PRIVATE_KEY: encrypted, PASSPHRASE, PORT: 'http' }, 'PORT="http" is not a port number'],
-      [{ PRIVATE_KEY: encrypted, PASSPHRASE, HOST: 'localhost:80' }, 'is not an IP address'],
-      [{ PRIVATE_KEY: encrypted, PASSPHRASE, MEDIA_ALLOW_HTTP: 'yes' }, 'is not 0 or 1'],
-    ];
-    for (const [vars, expected] of cases) {
-      const { code, output } = await runToExit(ENDPOINT, vars);
-      assert.equal(code, 1, `started anyway: ${output}`);
-      assert.ok(output.includes('refusing to start') && output.includes(expected), `expected ${expected} in ${output}`);
-      assert.ok(!output.includes(PASSPHRASE) && !output.includes(WRONG), output);
-      for (const pem of [encrypted, keys.publicKey]) assert.ok(!output.includes(pem.split('\n')[2]), output);
-    }
+    test('starts with an escaped encrypted PEM, or a DER file', { timeout: TEST_LIMIT_MS }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'wfc-examples-'));
+      const der = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs1', format: 'der' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      });
+      const derFile = join(dir, 'private.der');
+      writeFileSync(derFile, der.privateKey);
+      const encryptedPublic = createPublicKey({ key: encrypted, passphrase: PASSPHRASE }).export({ type: 'spki', format: 'pem' });
+      try {
+        for (const [vars, publicKey, secret] of [
+          [{ PRIVATE_KEY: encrypted.trimEnd().replaceAll('\n', '\\n'), PASSPHRASE, APP_SECRET }, encryptedPublic, APP_SECRET],
+          [{ PRIVATE_KEY_FILE: derFile }, der.publicKey, undefined],
+        ]) {
+          const running = await startExample(example.script, vars);
+          try {
+            assert.match(running.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+            const wa = new WhatsApp(running.url, secret);
+            const sealedPing = wa.seal(ping(), publicKey);
+            const reply = await wa.postSigned(sealedPing.raw);
+            assert.equal(reply.status, 200, reply.body);
+            assert.deepEqual(JSON.parse(openResponse(reply.body, sealedPing.aesKey, sealedPing.iv)), { data: { status: 'active' } });
+            assert.ok(!running.logs().includes(PASSPHRASE));
+          } finally {
+            await running.stop();
+          }
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
+}
 
-  test('starts with an escaped encrypted PEM, or a DER file', { timeout: TEST_LIMIT_MS }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wfc-examples-'));
-    const der = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs1', format: 'der' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
+// ---------------------------------------------------------------------------------------------
+// The Worker on its own bindings (as Wrangler would give them, without the launcher's checks):
+// it cannot refuse to start, so a configuration the launcher refuses is answered 500.
+
+describe('worker bindings in workerd', { skip: selected.includes('worker') ? false : `WFC_EXAMPLES=${process.env.WFC_EXAMPLES}` }, () => {
+  const workerd = join(packageDir, 'node_modules', 'workerd', 'bin', 'workerd');
+  const capnp = join(packageDir, 'examples', 'worker', 'config.capnp');
+
+  /** A free loopback port (the OS picks it; workerd is then told to bind it). */
+  const freePort = () =>
+    new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address();
+        server.close(() => resolve(port));
+      });
     });
-    const derFile = join(dir, 'private.der');
-    writeFileSync(derFile, der.privateKey);
-    const encryptedPublic = createPublicKey({ key: encrypted, passphrase: PASSPHRASE }).export({ type: 'spki', format: 'pem' });
+
+  /** Runs workerd on `config.capnp` with exactly `vars`, and GETs / once it answers. */
+  async function answerWith(vars) {
+    const port = await freePort();
+    const env = { ...process.env };
+    for (const name of VARIABLES) delete env[name];
+    Object.assign(env, vars);
+    const child = spawn(workerd, ['serve', capnp, '--socket-addr', `http=127.0.0.1:${port}`], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (data) => (output += data));
+    child.stderr.on('data', (data) => (output += data));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      for (const [vars, publicKey, secret] of [
-        [{ PRIVATE_KEY: encrypted.trimEnd().replaceAll('\n', '\\n'), PASSPHRASE, APP_SECRET }, encryptedPublic, APP_SECRET],
-        [{ PRIVATE_KEY_FILE: derFile }, der.publicKey, undefined],
-      ]) {
-        const running = await startExample(ENDPOINT, vars);
+      const deadline = Date.now() + START_LIMIT_MS;
+      for (;;) {
         try {
-          assert.match(running.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-          const wa = new WhatsApp(running.url, secret);
-          const sealedPing = wa.seal(ping(), publicKey);
-          const reply = await wa.postSigned(sealedPing.raw);
-          assert.equal(reply.status, 200, reply.body);
-          assert.deepEqual(JSON.parse(openResponse(reply.body, sealedPing.aesKey, sealedPing.iv)), { data: { status: 'active' } });
-          assert.ok(!running.logs().includes(PASSPHRASE));
-        } finally {
-          await running.stop();
+          const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5_000) });
+          return { status: response.status, body: await response.text(), logs: () => output };
+        } catch (error) {
+          if (child.exitCode !== null || Date.now() > deadline) throw new Error(`workerd did not answer: ${error}\n${output}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
         }
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
     }
+  }
+
+  test('a configuration the launcher refuses is answered 500 with its code', { timeout: TEST_LIMIT_MS }, async () => {
+    const key = keys.privateKey;
+    for (const [vars, code, reason] of [
+      [{}, 'invalid_key', 'no private key'],
+      [{ PRIVATE_KEY: key, PREVIOUS_PRIVATE_KEY: 'not a key' }, 'invalid_key', 'PREVIOUS_PRIVATE_KEY: invalid private key'],
+      [{ PRIVATE_KEY: key, APP_SECRET: '' }, 'invalid_configuration', 'APP_SECRET is set but empty'],
+      [{ PRIVATE_KEY: key, PREVIOUS_APP_SECRET: OLD_SECRET }, 'invalid_configuration', 'PREVIOUS_APP_SECRET is set without APP_SECRET'],
+      [{ PRIVATE_KEY: key, FLOW_TOKEN_SIGNATURE: 'required' }, 'invalid_configuration', 'no app secret is configured'],
+      [{ PRIVATE_KEY: key, APP_SECRET, FLOW_TOKEN_SIGNATURE: 'always' }, 'invalid_configuration', 'is not if_present, required or off'],
+    ]) {
+      const reply = await answerWith(vars);
+      assert.deepEqual([reply.status, reply.body], [500, code], JSON.stringify(Object.keys(vars)));
+      assert.match(reply.logs(), /flow endpoint: misconfigured: /);
+      assert.ok(reply.logs().includes(reason), reply.logs());
+      assert.ok(!reply.logs().includes(key.split('\n')[2]), reply.logs());
+    }
+    // And a good one answers (an unset binding is null in workerd: unset, not empty).
+    const reply = await answerWith({ PRIVATE_KEY: key });
+    assert.equal(reply.status, 200, reply.body);
   });
 });
