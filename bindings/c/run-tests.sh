@@ -67,6 +67,16 @@ if ! diff -u "$BUILD/declared.txt" "$BUILD/exported.txt"; then
 fi
 echo "$(wc -l < "$BUILD/exported.txt") functions, all declared"
 
+step "public API: exactly bindings/c/api.txt"
+# Every wfc_/WFC_ name the header declares (functions, types, enum constants, macros), comments
+# left out: a name added or removed fails here until api.txt says so.
+grep -vE '^\s*(/\*|\*|//)' "$HEADER" | grep -oE '\b(wfc|WFC)_[A-Za-z0-9_]+' | LC_ALL=C sort -u > "$BUILD/api.txt"
+if ! diff -u "$HERE/api.txt" "$BUILD/api.txt"; then
+  echo "FAIL: the header's public names differ from bindings/c/api.txt (- listed, + declared)"
+  exit 1
+fi
+echo "$(wc -l < "$HERE/api.txt") public names, as listed"
+
 step "fixtures from $VECTORS"
 python3 "$HERE/tests/gen_fixtures.py" "$VECTORS" "$BUILD/fixtures"
 export WFC_FIXTURES="$BUILD/fixtures"
