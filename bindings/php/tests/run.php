@@ -6,6 +6,14 @@ declare(strict_types=1);
 // closures with test(); this runs them, prints one line each, and exits 1 if any failed.
 // Usage: php tests/run.php [NAME-FILTER]
 
+// A notice or warning is a failure, not noise (@-silenced calls excepted).
+set_error_handler(static function (int $severity, string $message, string $file, int $line): bool {
+    if ((error_reporting() & $severity) === 0) {
+        return false;
+    }
+    throw new ErrorException($message, 0, $severity, $file, $line);
+});
+
 require __DIR__ . '/../autoload.php';
 require __DIR__ . '/assert.php';
 
