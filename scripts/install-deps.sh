@@ -15,6 +15,13 @@ fi
 if [[ $only == all || $only == node ]]; then
     command -v node >/dev/null || need_apt+=(nodejs npm)
 fi
+if [[ $only == all || $only == go ]]; then
+    command -v go >/dev/null || need_apt+=(golang-go)
+    command -v cc >/dev/null || need_apt+=(gcc)
+fi
+if [[ $only == all || $only == php ]]; then
+    { command -v php >/dev/null && php -m 2>/dev/null | grep -x FFI >/dev/null; } || need_apt+=(php-cli)
+fi
 if [[ $only == dist ]]; then
     # musl-gcc for aws-lc-sys's C in the static CLI; pkg-config, readelf (binutils) and g++ for
     # the C prefix; zsh and fish to load the completions; man to render the man page.

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust (both RSA engines), C (plain, ASan+UBSan, valgrind),
-# Python, npm/wasm (Node and workerd), and the fuzz regression corpus.
+# Python, npm/wasm (Node and workerd), Go and PHP, and the fuzz regression corpus.
 # Installs what it needs first, so it works word for word on a fresh machine.
 #
 #   ./scripts/test.sh            everything
-#   ./scripts/test.sh rust       only the Rust workspace (also: c, python, node, examples, fuzz)
+#   ./scripts/test.sh rust       only the Rust workspace (also: c, python, node, go, php, examples, fuzz)
 #   ./scripts/test.sh dist       the release artifacts (scripts/dist.sh), installed and run
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +52,16 @@ fi
 if [[ $only == all || $only == node ]]; then
     step "npm package (wasm): Node engines, packaging, workerd"
     bash bindings/node/run-tests.sh
+fi
+
+if [[ $only == all || $only == go ]]; then
+    step "Go package (cgo): vectors, shared key under -race, the example endpoint"
+    bash bindings/go/run-tests.sh
+fi
+
+if [[ $only == all || $only == php ]]; then
+    step "PHP package (FFI): vectors, the example endpoint on php -S"
+    bash bindings/php/run-tests.sh
 fi
 
 if [[ $only == all || $only == examples ]]; then

@@ -12,7 +12,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET" in /*) ;; *) TARGET="$ROOT/$TARGET" ;; esac
 
-if ! command -v php >/dev/null || ! php -m | grep -qx FFI; then
+if ! command -v php >/dev/null || ! php -m 2>/dev/null | grep -x FFI >/dev/null; then
   echo "installing with apt: php-cli"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
