@@ -2,32 +2,11 @@
 // `.wasm` file as a compiled WebAssembly.Module. The RSA unwrap runs in WebCrypto.
 import * as wasm from '../pkg/wa_flows_crypto_wasm.js';
 import wasmModule from '../pkg/wa_flows_crypto_wasm_bg.wasm';
-import { createApi } from './api.mjs';
-import { webEngines } from './webcrypto.mjs';
+import { webEngines } from './engines/webcrypto.mjs';
+import { registerPlatform } from './platform.mjs';
 
 wasm.initSync({ module: wasmModule });
 
-const api = createApi({ wasm, ...webEngines() });
+registerPlatform({ wasm, ...webEngines() });
 
-export const {
-  FlowCryptoError,
-  FlowPrivateKey,
-  DecryptedRequest,
-  MediaDecryptor,
-  decryptRequest,
-  decryptRequestSync,
-  unwrapAesKey,
-  decryptPayload,
-  encryptResponse,
-  decryptMediaContent,
-  mediaEngines,
-  verifySignature,
-  verifyFlowTokenSignature,
-  signFlowToken,
-  FlowKeyRing,
-  FlowRequest,
-  FlowEndpoint,
-  OpenedRequest,
-  PING_RESPONSE,
-  ERROR_ACKNOWLEDGEMENT,
-} = api;
+export * from './api.mjs';

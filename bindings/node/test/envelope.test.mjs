@@ -6,9 +6,9 @@ import { describe, test } from 'node:test';
 
 // The package entry point instantiates the wasm module the tests share.
 import 'wa-flows-crypto';
-import { createApi } from '../lib/api.mjs';
-import { nodeCanonicalBase64 } from '../lib/base64.mjs';
-import { webCanonicalBase64 } from '../lib/webcrypto.mjs';
+import { createApi } from '../lib/platform.mjs';
+import { nodeCanonicalBase64 } from '../lib/engines/node.mjs';
+import { webCanonicalBase64 } from '../lib/engines/webcrypto.mjs';
 import * as wasm from '../pkg/wa_flows_crypto_wasm.js';
 import { loadVectors, vectorFile } from './support/vectors.mjs';
 

@@ -6,7 +6,7 @@ import { createDecipheriv, createHash, createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 
 import { FlowPrivateKey, decryptMediaContent, decryptRequestSync } from 'wa-flows-crypto';
-import { createApi } from '../lib/api.mjs';
+import { createApi } from '../lib/platform.mjs';
 import * as wasm from '../pkg/wa_flows_crypto_wasm.js';
 import { hex, loadVectors, vectorFile } from './support/vectors.mjs';
 

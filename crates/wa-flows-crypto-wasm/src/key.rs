@@ -61,6 +61,12 @@ impl WasmPrivateKey {
         self.inner.public_key_pem()
     }
 
+    /// The public key as SPKI DER.
+    #[wasm_bindgen(js_name = publicKeyDer)]
+    pub fn public_key_der(&self) -> Vec<u8> {
+        self.inner.public_key_der().to_vec()
+    }
+
     /// The SHA-256 fingerprint of the public key's SPKI DER, lowercase hex.
     #[wasm_bindgen(js_name = publicKeyFingerprint)]
     pub fn public_key_fingerprint(&self) -> String {

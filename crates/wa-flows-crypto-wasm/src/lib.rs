@@ -18,6 +18,7 @@ mod key;
 mod media;
 mod request;
 
+pub use error::internal_error;
 pub use flow::{
     WasmDecrypted, WasmEndpoint, WasmKeyRing, WasmOpened, automatic_response,
     error_acknowledgement, flow_token_error_response, flow_token_error_status, flow_view,
@@ -25,10 +26,10 @@ pub use flow::{
 };
 pub use key::WasmPrivateKey;
 pub use media::{
-    WasmMediaDecryptor, WasmMediaMetadata, decrypt_media_content, media_check_padding,
-    media_ciphertext_length, media_metadata_fields,
+    WasmMediaDecryptor, WasmMediaMetadata, WasmMediaVerifier, decrypt_media_content,
+    media_check_padding, media_ciphertext_length, media_last_block_start, media_metadata_fields,
 };
 pub use request::{
-    WasmRequest, encrypt_response, parse_request, request_fields, request_from_parts,
-    verify_signature,
+    WasmRequest, encrypt_response, host_unwrapped, parse_request, request_fields,
+    request_from_parts, sign, verify_signature,
 };

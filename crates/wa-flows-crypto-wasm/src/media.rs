@@ -2,7 +2,7 @@
 
 use js_sys::Uint8Array;
 use wa_flows_crypto::Error;
-use wa_flows_crypto::media::{MediaDecryptor, MediaMetadata, checks};
+use wa_flows_crypto::media::{MediaDecryptor, MediaMetadata, MediaVerifier, checks};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroize as _;
 
@@ -113,6 +113,46 @@ impl WasmMediaDecryptor {
     }
 }
 
+/// Streaming verification of a CDN file (its hash and MAC) without decrypting it, for a
+/// server that stores or forwards the encrypted file.
+#[wasm_bindgen]
+pub struct WasmMediaVerifier {
+    inner: Option<MediaVerifier>,
+}
+
+#[wasm_bindgen]
+impl WasmMediaVerifier {
+    /// Starts verifying a file described by `encryption_metadata`.
+    ///
+    /// # Errors
+    /// `malformed` if the metadata is not valid.
+    #[wasm_bindgen(constructor)]
+    pub fn new(encryption_metadata: &JsValue) -> Result<WasmMediaVerifier, JsValue> {
+        let metadata = metadata(encryption_metadata)?;
+        Ok(WasmMediaVerifier {
+            inner: Some(MediaVerifier::new(&metadata)),
+        })
+    }
+
+    /// Feeds the next chunk of the CDN file.
+    ///
+    /// # Errors
+    /// `already_finished` if the verifier has already finished.
+    pub fn update(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
+        self.inner.as_mut().ok_or_else(finished)?.update(chunk);
+        Ok(())
+    }
+
+    /// Ends the file and runs the checks: lengths, file hash, MAC.
+    ///
+    /// # Errors
+    /// `malformed`, `encrypted_hash_mismatch`, `hmac_mismatch` as the core reports them;
+    /// `already_finished` if called twice.
+    pub fn finish(&mut self) -> Result<(), JsValue> {
+        self.inner.take().ok_or_else(finished)?.finish().into_js()
+    }
+}
+
 fn finished() -> JsValue {
     to_js(&Error::AlreadyFinished)
 }
@@ -206,6 +246,15 @@ pub fn media_ciphertext_length(file_len: f64) -> Result<f64, JsValue> {
     checks::ciphertext_len(file_len)
         .into_js()
         .map(|len| len as f64)
+}
+
+/// Where the last block starts in a decrypted ciphertext of `ciphertext_len` bytes (as
+/// [`media_ciphertext_length`] returned it): the block to hand to [`media_check_padding`].
+#[wasm_bindgen(js_name = mediaLastBlockStart)]
+pub fn media_last_block_start(ciphertext_len: f64) -> f64 {
+    // A length the core accepted is a positive multiple of the block; anything else stays
+    // where it is, and the padding check refuses the short block it yields.
+    (ciphertext_len - checks::BLOCK_LEN as f64).max(0.0)
 }
 
 /// Check 4: the PKCS#7 padding of the last decrypted block; returns how many of its 16 bytes

@@ -3,6 +3,7 @@
 use js_sys::Uint8Array;
 use wa_flows_crypto::{AesKey, EncryptedRequest, Error, ErrorKind, ResponseKey};
 use wasm_bindgen::prelude::*;
+use zeroize::Zeroize as _;
 
 use crate::error::{IntoJs as _, to_js};
 use crate::input::{JsonInput, field_names};
@@ -76,6 +77,17 @@ impl WasmRequest {
         self.inner.initial_vector().to_vec()
     }
 
+    /// Where the tag starts in [`encrypted_flow_data`](Self::encrypted_flow_data), for a host
+    /// AES-GCM that takes ciphertext and tag apart (`node:crypto`).
+    #[wasm_bindgen(getter, js_name = ciphertextLength)]
+    pub fn ciphertext_length(&self) -> usize {
+        // The core refused every body too short to hold its tag.
+        self.inner
+            .encrypted_flow_data()
+            .len()
+            .saturating_sub(wa_flows_crypto::request::TAG_LEN)
+    }
+
     /// The AES-GCM ciphertext followed by its 16-byte tag, for a host engine to open (its
     /// result then goes to [`decrypt_payload_opened`](Self::decrypt_payload_opened)).
     #[wasm_bindgen(getter, js_name = encryptedFlowData)]
@@ -122,11 +134,28 @@ impl WasmRequest {
 /// An AES key unwrapped by a host engine: 16 bytes, or the error the portable engine's step
 /// one gives for any other length.
 fn host_aes_key(aes_key: &[u8]) -> Result<AesKey, JsValue> {
-    AesKey::from_slice(aes_key).map_err(|_| {
-        to_js(&Error::Malformed(
-            "the unwrapped AES key is not 16 bytes; WhatsApp uses AES-128",
-        ))
-    })
+    AesKey::from_unwrapped(aes_key).into_js()
+}
+
+/// Step one with the host's RSA-OAEP (`node:crypto`, WebCrypto): the host passes what its
+/// unwrap returned, or `undefined` if it failed; the core turns that into the AES key or into
+/// the error the portable engine gives ([`WasmPrivateKey::unwrap_aes_key`](crate::WasmPrivateKey::unwrap_aes_key)).
+///
+/// # Errors
+/// `key_unwrap` for `undefined`; `malformed` unless the output is 16 bytes.
+#[wasm_bindgen(js_name = hostUnwrapped)]
+pub fn host_unwrapped(unwrapped: Option<Vec<u8>>) -> Result<Vec<u8>, JsValue> {
+    let mut unwrapped = unwrapped.ok_or_else(|| to_js(&Error::KeyUnwrap))?;
+    let aes_key = host_aes_key(&unwrapped);
+    unwrapped.zeroize();
+    aes_key.map(|aes_key| aes_key.as_bytes().to_vec())
+}
+
+/// The `X-Hub-Signature-256` header value for `raw_body` (`sha256=` and lowercase hex), as
+/// Meta computes it with the app secret: for clients and tests.
+#[wasm_bindgen]
+pub fn sign(raw_body: &[u8], app_secret: &[u8]) -> String {
+    wa_flows_crypto::sign(raw_body, app_secret)
 }
 
 /// Encrypts a response with the request's AES key and IV; returns the base64 body.

@@ -13,8 +13,8 @@
 
 use serde_json::Value;
 use wa_flows_crypto_wasm::{
-    WasmMediaDecryptor, WasmPrivateKey, decrypt_media_content, encrypt_response, parse_request,
-    request_from_parts, verify_signature,
+    WasmMediaDecryptor, WasmMediaVerifier, WasmPrivateKey, decrypt_media_content, encrypt_response,
+    host_unwrapped, internal_error, parse_request, request_from_parts, sign, verify_signature,
 };
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -208,7 +208,9 @@ fn host_decoded_parts_and_host_opened_payloads_get_the_core_checks() {
         plaintext
     );
     // A failed open, a result of the wrong length, bytes that are not UTF-8, a wrong key size.
-    let cases: [(&[u8], Option<Vec<u8>>, &str); 4] = [
+    // (AES key, what the host's open returned, the code the core answers with)
+    type Case<'a> = (&'a [u8], Option<Vec<u8>>, &'a str);
+    let cases: [Case<'_>; 4] = [
         (&aes_key, None, "payload_auth"),
         (&aes_key, Some(b"{}".to_vec()), "payload_auth"),
         (&aes_key, Some(vec![0xff; plaintext.len()]), "malformed"),
@@ -364,4 +366,77 @@ fn decode_base64(text: &str) -> Vec<u8> {
         .as_string()
         .unwrap();
     binary.chars().map(|c| c as u8).collect()
+}
+
+/// What a host engine's unwrap returned goes through the core: a failure is `key_unwrap`, a
+/// wrong length `malformed`, as the portable engine answers.
+#[wasm_bindgen_test]
+fn host_unwrapped_keys_get_the_core_checks() {
+    assert_eq!(host_unwrapped(Some(vec![7; 16])).unwrap(), vec![7; 16]);
+    let failed = host_unwrapped(None).unwrap_err();
+    assert_eq!(code_of(&failed).0, "key_unwrap");
+    assert_eq!(code_of(&failed).1, JsValue::from(421));
+    let short = host_unwrapped(Some(vec![7; 15])).unwrap_err();
+    assert_eq!(code_of(&short).0, "malformed");
+}
+
+#[wasm_bindgen_test]
+fn internal_errors_come_from_the_core() {
+    for stale in [false, true] {
+        let error = internal_error(stale);
+        assert_eq!(code_of(&error).0, "internal");
+        assert_eq!(code_of(&error).1, JsValue::from(500));
+        let message = error.unchecked_ref::<js_sys::Error>().message();
+        let expected = if stale {
+            wa_flows_crypto::InternalError::Stale
+        } else {
+            wa_flows_crypto::InternalError::Restarted
+        };
+        assert_eq!(String::from(message), expected.to_string());
+    }
+}
+
+#[wasm_bindgen_test]
+fn sign_is_the_header_verify_signature_accepts() {
+    let header = sign(b"{}", b"secret");
+    assert_eq!(header, wa_flows_crypto::sign(b"{}", b"secret"));
+    assert!(verify_signature(b"{}", Some(header), b"secret").unwrap());
+}
+
+#[wasm_bindgen_test]
+fn media_verifier_checks_without_decrypting() {
+    let sealed = wa_flows_crypto::client::seal_media_with(b"a document", [1; 32], [2; 32], [3; 16]);
+    let metadata = JsValue::from(sealed.metadata.to_json());
+    let mut verifier = WasmMediaVerifier::new(&metadata).unwrap();
+    for chunk in sealed.cdn_file.chunks(5) {
+        verifier.update(chunk).unwrap();
+    }
+    verifier.finish().unwrap();
+    assert_eq!(
+        code_of(&verifier.finish().unwrap_err()).0,
+        "already_finished"
+    );
+    assert_eq!(
+        code_of(&verifier.update(b"").unwrap_err()).0,
+        "already_finished"
+    );
+
+    let mut tampered = sealed.cdn_file.clone();
+    tampered[0] ^= 1;
+    let mut verifier = WasmMediaVerifier::new(&metadata).unwrap();
+    verifier.update(&tampered).unwrap();
+    assert_eq!(
+        code_of(&verifier.finish().unwrap_err()).0,
+        "encrypted_hash_mismatch"
+    );
+}
+
+#[wasm_bindgen_test]
+fn public_key_der_is_the_fingerprinted_spki() {
+    let key = WasmPrivateKey::from_pem(key_file("keys/rsa2048_pkcs8.pem"), None).unwrap();
+    let der = key.public_key_der();
+    assert_eq!(der.first(), Some(&0x30));
+    let core = wa_flows_crypto::FlowPrivateKey::from_pem(key_file("keys/rsa2048_pkcs8.pem"), None)
+        .unwrap();
+    assert_eq!(der, core.public_key_der());
 }

@@ -111,6 +111,44 @@ pub enum FlowTokenError {
     TooLarge,
 }
 
+/// A failure of a binding's runtime, not of the input or the configuration: the code
+/// `internal` (HTTP 500). The protocol never produces it, so it is no [`ErrorKind`]; it lives
+/// here so that a binding whose runtime can fail and be restarted (the WebAssembly module of
+/// the npm package) reports it with the same text as every other error, taken from the core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InternalError {
+    /// The runtime failed during this call (a WebAssembly trap) and was replaced; the call
+    /// failed, a retry runs in the fresh instance.
+    Restarted,
+    /// The object belonged to a runtime instance that failed and was replaced.
+    Stale,
+}
+
+impl InternalError {
+    /// The code bindings report it with.
+    pub const CODE: &'static str = "internal";
+    /// A server problem: answer 500.
+    pub const HTTP_STATUS: u16 = 500;
+}
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            InternalError::Restarted => {
+                "internal error: the WebAssembly module trapped and was restarted; this call \
+                 failed, retry it"
+            }
+            InternalError::Stale => {
+                "internal error: this object belonged to a WebAssembly instance that trapped \
+                 and was replaced; start again"
+            }
+        })
+    }
+}
+
+impl std::error::Error for InternalError {}
+
 /// The stable classification of an [`Error`]: one per code string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -415,6 +453,8 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), ErrorKind::ALL.len());
         assert_eq!(ErrorKind::from_code("nope"), None);
+        // `internal` is a binding's runtime failure, never a kind of the core.
+        assert_eq!(ErrorKind::from_code(InternalError::CODE), None);
     }
 
     #[test]

@@ -13,7 +13,9 @@ pub mod response;
 pub mod signature;
 
 pub use endpoint::{FlowEndpoint, FlowTokenSignaturePolicy, OpenedRequest};
-pub use error::{Error, ErrorKind, FlowTokenError, KeyError, Result, SignatureError};
+pub use error::{
+    Error, ErrorKind, FlowTokenError, InternalError, KeyError, Result, SignatureError,
+};
 pub use flow::{Action, FlowRequest};
 pub use key::{FlowKeyRing, FlowPrivateKey, FlowPublicKey, RsaEngine};
 pub use media::{

@@ -45,6 +45,19 @@ impl AesKey {
             .map_err(|_| Error::Malformed("the AES key must be 16 bytes (AES-128)"))
     }
 
+    /// Takes the output of an RSA-OAEP unwrap done elsewhere (`node:crypto`, WebCrypto), so a
+    /// host engine's wrong-length output fails exactly as [`unwrap_aes_key`]'s does.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] unless `bytes` is exactly 16 bytes long.
+    pub fn from_unwrapped(bytes: &[u8]) -> Result<Self> {
+        <[u8; AES_KEY_LEN]>::try_from(bytes)
+            .map(Self::new)
+            .map_err(|_| {
+                Error::Malformed("the unwrapped AES key is not 16 bytes; WhatsApp uses AES-128")
+            })
+    }
+
     /// The raw key bytes.
     pub fn as_bytes(&self) -> &[u8; AES_KEY_LEN] {
         &self.0
@@ -302,9 +315,7 @@ pub fn decrypt_request(body: &[u8], key: &FlowPrivateKey) -> Result<DecryptedReq
 /// does but the key inside is not 16 bytes.
 pub fn unwrap_aes_key(encrypted_aes_key: &[u8], key: &FlowPrivateKey) -> Result<AesKey> {
     let unwrapped = key.oaep_decrypt(encrypted_aes_key)?;
-    AesKey::from_slice(&unwrapped).map_err(|_| {
-        Error::Malformed("the unwrapped AES key is not 16 bytes; WhatsApp uses AES-128")
-    })
+    AesKey::from_unwrapped(&unwrapped)
 }
 
 /// Step two on its own: opens `encrypted_flow_data` with an AES key unwrapped by

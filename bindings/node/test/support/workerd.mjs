@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFile
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 
 import { packageDir } from './vectors.mjs';
 
@@ -37,12 +37,12 @@ function config(dir, port, worker, bindings) {
     `(name = "wa-flows-crypto", esModule = ${capnpString(`export * from "node_modules/wa-flows-crypto/${entry}";`)})`,
   );
   for (const sub of ['lib', 'pkg']) {
-    for (const file of readdirSync(join(packageDir, sub))) {
+    for (const file of readdirSync(join(packageDir, sub), { recursive: true })) {
       const path = join(packageDir, sub, file);
-      const moduleName = `node_modules/wa-flows-crypto/${sub}/${file}`;
+      const moduleName = `node_modules/wa-flows-crypto/${sub}/${file.split(sep).join('/')}`;
       const name = capnpString(moduleName);
-      // The Node entry points are not part of the worker build.
-      if (file.startsWith('node.')) continue;
+      // The Node entry point and engines are not part of the worker build.
+      if (basename(file).startsWith('node.')) continue;
       if (file.endsWith('.mjs') || file.endsWith('.js')) modules.push(`(name = ${name}, esModule = ${embed(path, moduleName)})`);
       else if (file.endsWith('.wasm')) modules.push(`(name = ${name}, wasm = ${embed(path, moduleName)})`);
     }

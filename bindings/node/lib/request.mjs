@@ -1,0 +1,328 @@
+// Requests: parsing (EncryptedRequest), the two steps of decryption (the RSA-OAEP unwrap of
+// the AES key, then AES-128-GCM of the payload) and their result (DecryptedRequest).
+//
+// Every check is the core's. A platform engine (`node:crypto`, WebCrypto) may compute the
+// unwrap and the GCM open; what it returned, or that it failed, goes back to the core, which
+// answers with the AES key or the plaintext, or with the error the wasm engine gives.
+
+import { bytesOrUndefined, outputBytes, wipe } from './engines/output.mjs';
+import { bytes, jsonInput } from './input.mjs';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The base64 fields of a request body (named by the core, in its order), when the platform's
+ * JSON parser is sure to read it exactly as the core's (serde_json) would: no escapes and
+ * only string values, so none of their differences (number range, nesting depth, escaped
+ * surrogates) can arise; duplicate keys resolve to the last in both. Otherwise `undefined`:
+ * the core parses the body.
+ */
+function envelopeFields(body, names) {
+  let object = body;
+  if (typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+    let text = body;
+    if (typeof body !== 'string') {
+      try {
+        text = strictUtf8.decode(body);
+      } catch {
+        return undefined;
+      }
+    }
+    if (text.includes('\\')) return undefined;
+    try {
+      object = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (object === null || typeof object !== 'object' || Array.isArray(object)) return undefined;
+    for (const name in object) if (typeof object[name] !== 'string') return undefined;
+  } else if (object === null || typeof object !== 'object' || Array.isArray(object)) {
+    return undefined;
+  }
+  const fields = names.map((name) => object[name]);
+  return fields.every((field) => typeof field === 'string') ? fields : undefined;
+}
+
+/**
+ * @param {ReturnType<import('./runtime.mjs').createRuntime>} rt
+ * @param {ReturnType<import('./key.mjs').createKeys>} keys
+ * @param {ReturnType<import('./response.mjs').createResponse>} response
+ * @param {ReturnType<import('./flow.mjs').createFlow>} flow
+ * @param {{ base64?: (text: string) => Uint8Array | null }} options the platform's base64
+ *   decoder, returning `null` unless `text` is canonical padded standard base64: with it,
+ *   well-formed bodies are read without the core's parser (which still reads every other body)
+ */
+export function createRequests(rt, keys, { encryptResponse }, { flowRequest }, { base64 }) {
+  const { wasm, call, release } = rt;
+  const { FlowKeyRing, materialOf, ringOf, handleFor, wasmEngine } = keys;
+  const requestFields = Object.freeze(call(() => wasm.requestFields()));
+
+  /** A decrypted request and the means to answer it. */
+  class DecryptedRequest {
+    #flow;
+
+    constructor(plaintext, aesKey, iv, keyIndex = 0) {
+      // The core refused every plaintext that is not one JSON object.
+      /** The decrypted request, parsed. */
+      this.decryptedBody = JSON.parse(plaintext);
+      /** The decrypted JSON text, exactly as sent. */
+      this.plaintext = plaintext;
+      /** The request's AES-128 key. */
+      this.aesKey = aesKey;
+      /** The request's IV. */
+      this.iv = iv;
+      /**
+       * Encrypts the answer to this request; returns the base64 body to send as text/plain.
+       * An own, bound function rather than a method: `const { decryptedBody, encryptResponse }
+       * = await decryptRequest(…)` is how handlers read the result.
+       */
+      this.encryptResponse = (answer) => encryptResponse(answer, aesKey, iv);
+      /** Which key of the FlowKeyRing opened the request (0 is the newest; 0 for a single key). */
+      this.keyIndex = keyIndex;
+    }
+
+    /**
+     * The request as a Flows endpoint sees it, read by the core (see FlowRequest). Throws the
+     * core's `malformed` (421) if the plaintext is not a flow request.
+     */
+    get flow() {
+      this.#flow ??= flowRequest(call(() => wasm.flowView(this.plaintext)), this.plaintext);
+      return this.#flow;
+    }
+  }
+
+  const parsedToken = Symbol('EncryptedRequest');
+  let parsedOf;
+
+  /**
+   * A request body parsed and length-checked by the core, not decrypted: for an unwrap done
+   * elsewhere (`unwrapAesKey`, a KMS, an HSM) and `decryptPayload`.
+   */
+  class EncryptedRequest {
+    #parsed;
+
+    constructor(token, parsed) {
+      if (token !== parsedToken) throw new TypeError('use parseRequest');
+      this.#parsed = parsed;
+    }
+
+    /** The RSA-OAEP-wrapped AES key, decoded from base64. */
+    get encryptedAesKey() {
+      return call(() => this.#parsed.request.encryptedAesKey);
+    }
+
+    static {
+      parsedOf = (request) => request.#parsed;
+    }
+
+    get [Symbol.toStringTag]() {
+      return 'EncryptedRequest';
+    }
+  }
+
+  /** A parsed request, with its encrypted_flow_data as platform bytes if the platform decoded it. */
+  function parse(body) {
+    const input = jsonInput(body, 'body', requestFields);
+    const fields = base64 && envelopeFields(input, requestFields);
+    const decoded = fields?.map(base64);
+    if (decoded?.every((field) => field !== null)) {
+      const [encryptedFlowData, encryptedAesKey, initialVector] = decoded;
+      try {
+        const request = call(() => wasm.requestFromParts(encryptedFlowData, encryptedAesKey, initialVector));
+        return { request, sealed: encryptedFlowData };
+      } catch (error) {
+        // The core's parser gives the error, with the same code and message as always.
+        if (rt.isInternal(error)) throw error;
+      }
+    }
+    return { request: call(() => wasm.parseRequest(input)) };
+  }
+
+  /** Parses a request body without decrypting it. */
+  function parseRequest(body) {
+    return new EncryptedRequest(parsedToken, parse(body));
+  }
+
+  /** What a platform unwrap returned (`undefined`: it failed), through the core's checks; wiped. */
+  function unwrapped(output) {
+    const aesKey = output === undefined ? undefined : outputBytes(output);
+    try {
+      return call(() => wasm.hostUnwrapped(aesKey));
+    } finally {
+      aesKey?.fill(0);
+      wipe(output);
+    }
+  }
+
+  /** The unwrap through `engine`. */
+  function unwrapSync(engine, material, wrapped) {
+    if (engine.name === wasmEngine.name) return wasmEngine.unwrap(material, null, wrapped);
+    let output;
+    try {
+      output = engine.unwrap(handleFor(engine, material), wrapped);
+    } catch {
+      output = undefined; // the core's key_unwrap
+    }
+    return unwrapped(output);
+  }
+
+  async function unwrapAsync(engine, material, wrapped) {
+    if (engine.sync) return unwrapSync(engine, material, wrapped);
+    let handle;
+    try {
+      handle = await handleFor(engine, material);
+    } catch {
+      // The platform refused the key (unusual parameters): the wasm engine takes it.
+      return wasmEngine.unwrap(material, null, wrapped);
+    }
+    let output;
+    try {
+      output = await engine.unwrap(handle, wrapped);
+    } catch {
+      output = undefined; // the core's key_unwrap
+    }
+    return unwrapped(output);
+  }
+
+  /** Step two: the engine opens the payload if it can (the core checks the result), else wasm. */
+  function open({ request, sealed }, aesKey, engine) {
+    if (!engine?.open) return decrypted(request, aesKey, call(() => request.decryptPayload(aesKey)));
+    const data = sealed ?? call(() => request.encryptedFlowData);
+    const iv = call(() => request.initialVector);
+    const split = call(() => request.ciphertextLength);
+    let opened;
+    try {
+      opened = engine.open(aesKey, iv, data.subarray(0, split), data.subarray(split));
+    } catch {
+      opened = undefined; // the core's payload_auth
+    }
+    return checkedOpen(request, aesKey, opened);
+  }
+
+  /** Step two with an asynchronous engine: it opens the payload, the core checks the result. */
+  async function openAsync({ request, sealed }, aesKey, engine) {
+    const iv = call(() => request.initialVector);
+    const data = sealed ?? call(() => request.encryptedFlowData);
+    let opened;
+    try {
+      opened = await engine.openAsync(aesKey, iv, data);
+    } catch {
+      opened = undefined; // the core's payload_auth
+    }
+    return checkedOpen(request, aesKey, opened);
+  }
+
+  /** The core's checks on a payload the engine opened (`undefined`: it could not); wipes it. */
+  function checkedOpen(request, aesKey, opened) {
+    const plaintext = bytesOrUndefined(opened);
+    try {
+      return decrypted(request, aesKey, call(() => request.decryptPayloadOpened(aesKey, plaintext)));
+    } finally {
+      plaintext?.fill(0);
+      wipe(opened);
+    }
+  }
+
+  function decrypted(request, aesKey, text) {
+    return new DecryptedRequest(text, Uint8Array.from(aesKey), call(() => request.initialVector));
+  }
+
+  /** Runs `step` on a request parsed for it, then frees the request. */
+  async function consumingAsync(parsed, step) {
+    try {
+      return await step(parsed);
+    } finally {
+      release(parsed.request);
+    }
+  }
+
+  function consuming(parsed, step) {
+    try {
+      return step(parsed);
+    } finally {
+      release(parsed.request);
+    }
+  }
+
+  function decryptRing(body, ring) {
+    const input = jsonInput(body, 'body', requestFields);
+    const inner = ringOf(ring);
+    const decryptedRequest = call(() => inner.decryptRequest(input));
+    try {
+      const plaintext = call(() => decryptedRequest.plaintext);
+      const aesKey = call(() => decryptedRequest.aesKey);
+      const iv = call(() => decryptedRequest.iv);
+      return new DecryptedRequest(plaintext, aesKey, iv, call(() => decryptedRequest.keyIndex));
+    } finally {
+      release(decryptedRequest);
+    }
+  }
+
+  /** Decrypts a request body (string, bytes, or parsed object) with the key's engine. */
+  function decryptRequest(body, key) {
+    try {
+      if (key instanceof FlowKeyRing) return Promise.resolve(decryptRing(body, key));
+      const [material, engine] = materialOf(key);
+      // A synchronous engine (node:crypto, wasm) runs now: no extra turns of the event loop.
+      if (engine.sync) return Promise.resolve(decryptWith(engine, material, body));
+      return decryptAsync(engine, material, body);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  function decryptAsync(engine, material, body) {
+    return consumingAsync(parse(body), async (parsed) => {
+      const aesKey = await unwrapAsync(engine, material, call(() => parsed.request.encryptedAesKey));
+      return engine.openAsync ? openAsync(parsed, aesKey, engine) : open(parsed, aesKey, engine);
+    });
+  }
+
+  function decryptWith(engine, material, body) {
+    return consuming(parse(body), (parsed) => {
+      const aesKey = unwrapSync(engine, material, call(() => parsed.request.encryptedAesKey));
+      return open(parsed, aesKey, engine);
+    });
+  }
+
+  /** As decryptRequest, synchronously: an asynchronous engine (WebCrypto) is replaced by wasm. */
+  function decryptRequestSync(body, key) {
+    if (key instanceof FlowKeyRing) return decryptRing(body, key);
+    const [material, engine] = materialOf(key);
+    return decryptWith(engine.sync ? engine : wasmEngine, material, body);
+  }
+
+  /**
+   * Step one on its own: unwraps `encryptedAesKey` (raw bytes, or the key of an
+   * EncryptedRequest) with the key's engine.
+   */
+  async function unwrapAesKey(encryptedAesKey, key) {
+    // Both read (and the bytes copied) before the first await.
+    const [material, engine] = materialOf(key);
+    const wrapped =
+      encryptedAesKey instanceof EncryptedRequest
+        ? encryptedAesKey.encryptedAesKey
+        : bytes(encryptedAesKey, 'encryptedAesKey', { text: false });
+    return Uint8Array.from(await unwrapAsync(engine, material, wrapped));
+  }
+
+  /** Step two on its own: opens a request (body or EncryptedRequest) with an AES key unwrapped elsewhere. */
+  function decryptPayload(body, aesKey) {
+    if (body instanceof EncryptedRequest) {
+      // The caller's to reuse: freed when collected, not here.
+      return open(parsedOf(body), bytes(aesKey, 'aesKey', { text: false }), keys.defaultEngine);
+    }
+    const key = bytes(aesKey, 'aesKey', { text: false });
+    return consuming(parse(body), (parsed) => open(parsed, key, keys.defaultEngine));
+  }
+
+  return {
+    DecryptedRequest,
+    EncryptedRequest,
+    parseRequest,
+    decryptRequest,
+    decryptRequestSync,
+    unwrapAesKey,
+    decryptPayload,
+  };
+}
