@@ -91,7 +91,7 @@ echo '#include "wa_flows_crypto.h"' | g++ -std=c++11 -Wall -Wextra -Werror -peda
 build() { # name, extra flags...
   local variant="$1"; shift
   mkdir -p "$BUILD/$variant"
-  for t in test_vectors test_api; do
+  for t in test_vectors test_api test_threads; do
     gcc "${CFLAGS[@]}" "$@" "$HERE/tests/$t.c" -o "$BUILD/$variant/$t" "${LINK[@]}"
   done
   gcc "${CFLAGS[@]}" "$@" "$HERE/examples/flow_endpoint.c" -o "$BUILD/$variant/flow_endpoint" "${LINK[@]}"
@@ -101,6 +101,7 @@ run_all() { # variant, runner...
   local variant="$1"; shift
   "$@" "$BUILD/$variant/test_vectors" "$WFC_FIXTURES" "$VECTORS"
   "$@" "$BUILD/$variant/test_api" "$VECTORS"
+  "$@" "$BUILD/$variant/test_threads" "$WFC_FIXTURES" "$VECTORS"
 }
 
 step "plain"
