@@ -2,7 +2,8 @@
 # Builds the C library (cargo build --release -p wa-flows-crypto-ffi), links the Go package to
 # its static archive, and runs go vet, go test and go test -race (the package with the
 # vectors in tests/vectors, and the example endpoint end to end). Installs Debian's golang-go
-# with apt when `go` is missing. Respects CARGO_TARGET_DIR; extra arguments go to go test.
+# with apt when `go` is missing. Respects CARGO_TARGET_DIR; extra arguments go to go test;
+# `--build-example OUT` only builds the example endpoint to OUT.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,6 +34,11 @@ export GOFLAGS="-mod=mod" GOPROXY=off GOTOOLCHAIN=local
 export GOCACHE="${GOCACHE:-$TARGET/go-cache}"
 
 cd "$HERE"
+# --build-example OUT: only build examples/endpoint (for scripts/test-examples.sh).
+if [ "${1:-}" = "--build-example" ]; then
+  go build -o "$2" ./examples/endpoint
+  exit 0
+fi
 unformatted=$(gofmt -l .)
 [ -z "$unformatted" ] || { echo "gofmt: not formatted: $unformatted" >&2; exit 1; }
 go vet ./...

@@ -1,6 +1,7 @@
 package waflows_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -51,6 +52,10 @@ func TestKeys(t *testing.T) {
 	}
 	if p, _ := again.PublicKeyPEM(); p != pem {
 		t.Fatal("round trip changed the key")
+	}
+	der, err := key.PrivateKeyDER()
+	if err != nil || !bytes.Equal(der, readVector(t, "keys/rsa2048_pkcs8.der")) {
+		t.Fatal("private DER:", err)
 	}
 	for _, bad := range [][]byte{nil, []byte("not a key"), readVector(t, "keys/rsa2048_public.pem")} {
 		_, err := waflows.ParsePrivateKey(bad, nil)

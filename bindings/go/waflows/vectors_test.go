@@ -120,6 +120,22 @@ func TestRequestVectors(t *testing.T) {
 				if r.KeyIndex() != wantIndex {
 					t.Fatalf("%T: key index %d, want %d", via, r.KeyIndex(), wantIndex)
 				}
+				// The separate steps agree.
+				parsed, err := waflows.ParseRequest(v.Request)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k, ok := via.(*waflows.PrivateKey); ok {
+					aesKey, err := waflows.UnwrapAESKey(parsed.EncryptedAESKey(), k)
+					if err != nil || !bytes.Equal(aesKey, r.AESKey()) {
+						t.Fatal("unwrap:", err)
+					}
+					again, err := waflows.DecryptPayload(parsed, aesKey)
+					if err != nil || again.Plaintext() != r.Plaintext() {
+						t.Fatal("decrypt payload:", err)
+					}
+				}
+				parsed.Close()
 				r.Close()
 				r.Close() // twice is harmless
 			}

@@ -96,6 +96,13 @@ final class FlowPrivateKey
         }
     }
 
+    /** Unencrypted PKCS#8 DER. A secret. */
+    public function privateKeyDer(): string
+    {
+        $ffi = Native::ffi();
+        return Native::copyOut(fn ($o, $c, $n) => $ffi->wfc_private_key_private_der($this->ptr, $o, $c, $n), (int) $ffi->wfc_private_key_private_der_len($this->ptr));
+    }
+
     public function __destruct()
     {
         Native::ffi()->wfc_private_key_free($this->ptr);

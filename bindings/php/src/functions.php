@@ -22,6 +22,38 @@ function decryptRequest(string $body, FlowPrivateKey|FlowKeyRing $key): Decrypte
     return new DecryptedRequest($ptr);
 }
 
+/** Parses a POST body without decrypting it (step zero of the separate steps). Throws malformed (421). */
+function parseRequest(string $body): EncryptedRequest
+{
+    $ffi = Native::ffi();
+    [$b, $bn] = Native::input($body);
+    return new EncryptedRequest(Native::handle('wfc_encrypted_request', fn (CData $out) => $ffi->wfc_encrypted_request_from_json($b, $bn, $out)));
+}
+
+/**
+ * Step one on its own: RSA-OAEP-SHA256 unwraps the 16-byte AES key (a secret). Throws
+ * key_unwrap, or malformed when the key inside is not 16 bytes.
+ */
+function unwrapAesKey(string|EncryptedRequest $encryptedAesKey, FlowPrivateKey $key): string
+{
+    $ffi = Native::ffi();
+    $wrapped = $encryptedAesKey instanceof EncryptedRequest ? $encryptedAesKey->encryptedAesKey() : $encryptedAesKey;
+    [$w, $wn] = Native::input($wrapped);
+    return Native::copyOut(fn ($o, $c, $n) => $ffi->wfc_unwrap_aes_key($w, $wn, $key->ptr(), $o, $c, $n), 16);
+}
+
+/** Step two on its own: opens the payload with an AES key from unwrapAesKey() or the host. */
+function decryptPayload(EncryptedRequest $request, string $aesKey): DecryptedRequest
+{
+    $ffi = Native::ffi();
+    [$k, $kn] = Native::input($aesKey);
+    try {
+        return new DecryptedRequest(Native::handle('wfc_decrypted_request', fn (CData $out) => $ffi->wfc_decrypt_payload($request->ptr(), $k, $kn, $out)));
+    } finally {
+        Native::wipe($k, $kn);
+    }
+}
+
 /**
  * Encrypts a response with a request's raw 16-byte AES key and IV (for hosts that keep them
  * between decrypting and answering). Throws malformed unless both are 16 bytes.

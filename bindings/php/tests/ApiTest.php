@@ -20,6 +20,9 @@ test('keys: PEM, damaged PEM, encrypted, generated, refused', function (): void 
     same(2048, $key->bits());
     same(64, strlen($key->publicKeyFingerprint()));
     same(hash('sha256', $key->publicKeyDer()), $key->publicKeyFingerprint());
+    same(vector('keys/rsa2048_pkcs8.der'), $key->privateKeyDer());
+    same($key->publicKeyPem(), FlowPrivateKey::fromDer($key->privateKeyDer())->publicKeyPem());
+    same('malformed', throwsFlow(fn () => WaFlowsCrypto\parseRequest('{}'))->errorCode());
     $damaged = '"' . str_replace("\n", '\n', vector('keys/rsa2048_pkcs8.pem')) . '"';
     same(2048, FlowPrivateKey::fromPem($damaged)->bits());
     $encrypted = $key->privateKeyPem('pass');

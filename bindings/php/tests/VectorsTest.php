@@ -8,11 +8,14 @@ use WaFlowsCrypto\FlowPrivateKey;
 
 use function WaFlowsCrypto\decryptMediaContent;
 use function WaFlowsCrypto\decryptMediaStream;
+use function WaFlowsCrypto\decryptPayload;
 use function WaFlowsCrypto\decryptRequest;
 use function WaFlowsCrypto\encryptResponse;
+use function WaFlowsCrypto\parseRequest;
 use function WaFlowsCrypto\sign;
 use function WaFlowsCrypto\signFlowToken;
 use function WaFlowsCrypto\verifyFlowTokenSignature;
+use function WaFlowsCrypto\unwrapAesKey;
 use function WaFlowsCrypto\verifySignature;
 use WaFlowsCrypto\MediaDecryptor;
 
@@ -49,6 +52,13 @@ test('requests.json: through a key and through a ring whose first key is another
                 same($expect['aes_key_hex'], bin2hex($r->aesKey()), $name);
                 same($expect['iv_hex'], bin2hex($r->iv()), $name);
                 same($via === 'ring' && $v['key'] !== OTHER_KEY ? 1 : 0, $r->keyIndex(), "$name key index via $via");
+                if ($via === 'key') { // the separate steps agree
+                    $parsed = parseRequest($body);
+                    $aesKey = unwrapAesKey($parsed, $key);
+                    same($r->aesKey(), $aesKey, $name);
+                    same($r->aesKey(), unwrapAesKey($parsed->encryptedAesKey(), $key), $name);
+                    same($r->plaintext(), decryptPayload($parsed, $aesKey)->plaintext(), $name);
+                }
             } else {
                 $e = throwsFlow(fn () => decryptRequest($body, $k), $name);
                 check(errorMatches($name, $e->errorCode(), $expect['error']), "$name: {$e->errorCode()}");
