@@ -42,6 +42,19 @@ fi
 unformatted=$(gofmt -l .)
 [ -z "$unformatted" ] || { echo "gofmt: not formatted: $unformatted" >&2; exit 1; }
 go vet ./...
+# api.txt is the package's public API, one declaration a line: a change to it is deliberate.
+# `run-tests.sh --update-api` rewrites it.
+api() {
+  go doc -all ./waflows | grep -E '^(func|type|const|var) [A-Z]|^func \(|^	[A-Z][A-Za-z]* += ' |
+    sed -e 's/ {$//' -e 's/^\t/const /' | sed -E 's/^const ([A-Za-z]+) += .*/const \1/'
+}
+if [ "${1:-}" = "--update-api" ]; then
+  api > api.txt
+  shift
+elif ! diff -u api.txt <(api); then
+  echo "FAIL: the public API differs from bindings/go/api.txt; run bindings/go/run-tests.sh --update-api" >&2
+  exit 1
+fi
 go test -count=1 "$@" ./...
 # cgocheck=2 also checks that no Go pointer is stored in memory handed to C.
 GODEBUG=cgocheck=2 go test -count=1 -race "$@" ./...
