@@ -48,6 +48,8 @@ export declare class FlowPrivateKey {
   static readonly engines: RsaEngine[];
   /** The public key as SPKI PEM: what to upload to Meta. */
   publicKeyPem(): string;
+  /** The public key as SPKI DER (the bytes publicKeyFingerprint hashes). */
+  publicKeyDer(): Uint8Array;
   /** SHA-256 of the public key's SPKI DER, lowercase hex. */
   publicKeyFingerprint(): string;
   /** PKCS#8 PEM; encrypted with PBES2 (PBKDF2-SHA256, AES-256-CBC) when a passphrase is given. */
@@ -122,14 +124,23 @@ export declare class FlowKeyRing {
   readonly length: number;
 }
 
+/** A request body parsed and length-checked by the core, not decrypted (see parseRequest). */
+export declare class EncryptedRequest {
+  private constructor();
+  /** The RSA-OAEP-wrapped AES key, decoded from base64. */
+  readonly encryptedAesKey: Uint8Array;
+}
+
+/** Parses a request body without decrypting it, for unwrapAesKey elsewhere and decryptPayload. Throws `malformed` (421). */
+export declare function parseRequest(body: RequestBody): EncryptedRequest;
 /** Decrypts a request with the key's engine (a ring: the core's ring). Throws FlowCryptoError (httpStatus 421 or 500). */
 export declare function decryptRequest<Body = any>(body: RequestBody, key: FlowPrivateKey | FlowKeyRing): Promise<DecryptedRequest<Body>>;
 /** As decryptRequest, synchronously (an asynchronous WebCrypto engine is replaced by wasm). */
 export declare function decryptRequestSync<Body = any>(body: RequestBody, key: FlowPrivateKey | FlowKeyRing): DecryptedRequest<Body>;
-/** Step one: unwraps the raw `encrypted_aes_key` bytes with the key's engine. */
-export declare function unwrapAesKey(encryptedAesKey: Bytes, key: FlowPrivateKey): Promise<Uint8Array>;
-/** Step two: opens a request body with an AES key unwrapped elsewhere (a KMS, an HSM). */
-export declare function decryptPayload<Body = any>(body: RequestBody, aesKey: Bytes): DecryptedRequest<Body>;
+/** Step one: unwraps the raw `encrypted_aes_key` bytes (or a parsed request's) with the key's engine. */
+export declare function unwrapAesKey(encryptedAesKey: Bytes | EncryptedRequest, key: FlowPrivateKey): Promise<Uint8Array>;
+/** Step two: opens a request (body or parsed) with an AES key unwrapped elsewhere (a KMS, an HSM). */
+export declare function decryptPayload<Body = any>(body: RequestBody | EncryptedRequest, aesKey: Bytes): DecryptedRequest<Body>;
 /** Encrypts a response with a request's AES key and IV (Meta's argument order). */
 export declare function encryptResponse(response: FlowResponse, aesKey: Bytes, iv: Bytes): string;
 
@@ -179,6 +190,19 @@ export declare class MediaDecryptor extends TransformStream<Bytes, Uint8Array> {
 }
 
 /**
+ * Verifies a CDN file (its hash and MAC) chunk by chunk without decrypting it; also a
+ * WritableStream (`response.body.pipeTo(new MediaVerifier(metadata))`), which errors if a
+ * check fails.
+ */
+export declare class MediaVerifier extends WritableStream<Bytes> {
+  constructor(encryptionMetadata: EncryptionMetadata);
+  /** Feeds the next chunk of the CDN file. */
+  update(chunk: Bytes): void;
+  /** Runs the checks (lengths, file hash, MAC); throws FlowCryptoError if the file is not authentic. */
+  finish(): void;
+}
+
+/**
  * Whether `header` (X-Hub-Signature-256) authenticates the raw body bytes with the app secret.
  * Throws FlowCryptoError `invalid_configuration` (500) for an empty app secret.
  */
@@ -187,6 +211,9 @@ export declare function verifySignature(
   header: string | null | undefined,
   appSecret: AppSecret,
 ): boolean;
+
+/** The X-Hub-Signature-256 header value (`sha256=` and lowercase hex) for the raw body, for clients and tests. */
+export declare function sign(rawBody: string | Bytes, appSecret: string | Bytes): string;
 
 /** One app secret, or several (newest first) while rotating it. */
 export type AppSecret = string | Bytes | readonly (string | Bytes)[];

@@ -84,15 +84,17 @@ export function createKeys(rt, { engines: platformEngines, defaultEngine }) {
     }
 
     /**
-     * Generates a new key: 2048 bits (what WhatsApp expects), 3072 or 4096. The core refuses
-     * every other number (negative, fractional, NaN, 2^32 + 2048, …) as `invalid_key`; a
-     * BigInt is refused the same way (it is never converted).
+     * Generates a new key: by default of the core's size (what WhatsApp expects), else of
+     * `bits`, a size the core generates. The core refuses every other number (negative,
+     * fractional, NaN, 2^32 + 2048, …) as `invalid_key`; a BigInt is refused the same way (it
+     * is never converted).
      */
-    static generate(bits = 2048) {
-      if (typeof bits !== 'number' && typeof bits !== 'bigint') {
+    static generate(bits) {
+      if (bits !== undefined && typeof bits !== 'number' && typeof bits !== 'bigint') {
         throw new TypeError(`bits must be a number (2048, 3072 or 4096), got ${describe(bits)}`);
       }
-      return loaded(() => wasm.WasmPrivateKey.generate(typeof bits === 'number' ? bits : Number.NaN));
+      const size = typeof bits === 'bigint' ? Number.NaN : bits;
+      return loaded(() => wasm.WasmPrivateKey.generate(size));
     }
 
     /** The RSA engines this build can use, the default first. */

@@ -36,7 +36,8 @@ impl WasmPrivateKey {
             .map(|inner| WasmPrivateKey { inner })
     }
 
-    /// Generates a new key of `bits` bits (2048, 3072 or 4096) with the portable engine.
+    /// Generates a new key of `bits` bits (2048, 3072 or 4096) with the portable engine; with
+    /// `undefined`, the core's default size (what WhatsApp expects).
     ///
     /// `bits` is any JavaScript number: one that is not a whole number of bits (negative,
     /// fractional, NaN, infinite, beyond `usize`) is refused like any other unsupported size,
@@ -44,10 +45,11 @@ impl WasmPrivateKey {
     ///
     /// # Errors
     /// `invalid_key` for every size but those three.
-    pub fn generate(bits: f64) -> Result<WasmPrivateKey, JsValue> {
-        let key = match whole_bits(bits) {
-            Some(bits) => FlowPrivateKey::generate_with_bits(bits),
-            None => Err(KeyError::UnsupportedGenerationSize {
+    pub fn generate(bits: Option<f64>) -> Result<WasmPrivateKey, JsValue> {
+        let key = match bits.map(|bits| (bits, whole_bits(bits))) {
+            None => FlowPrivateKey::generate(),
+            Some((_, Some(bits))) => FlowPrivateKey::generate_with_bits(bits),
+            Some((bits, None)) => Err(KeyError::UnsupportedGenerationSize {
                 bits: saturated_bits(bits),
             }
             .into()),

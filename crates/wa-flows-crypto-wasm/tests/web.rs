@@ -287,7 +287,7 @@ fn generate_refuses_every_number_that_is_not_a_supported_size() {
         1024.0,
         0.0,
     ] {
-        let error = WasmPrivateKey::generate(bits).err().unwrap();
+        let error = WasmPrivateKey::generate(Some(bits)).err().unwrap();
         assert_eq!(code_of(&error).0, "invalid_key", "{bits}");
     }
 }

@@ -12,7 +12,7 @@ export function webCryptoEngine(subtle) {
     // not verify. The core checks the key length and the result.
     openAsync: async (aesKey, iv, sealed) => {
       const key = await subtle.importKey('raw', aesKey, 'AES-GCM', false, ['decrypt']);
-      return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv, tagLength: 128 }, key, sealed));
+      return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv }, key, sealed));
     },
   };
 }
