@@ -116,6 +116,10 @@ PY
 "$BUILD/plain/flow_endpoint" "$VECTORS/keys/rsa2048_pkcs8.pem" "$BUILD/ping.json" | tee "$BUILD/example.out"
 grep -q '"action": *"ping"' "$BUILD/example.out"
 
+step "soak, short: resident set flat over repeated requests and media (scripts/soak.sh: long)"
+gcc "${CFLAGS[@]}" -O2 "$HERE/tests/soak.c" -o "$BUILD/plain/soak" "${LINK[@]}"
+"$BUILD/plain/soak" "$WFC_FIXTURES" "$VECTORS" "${WFC_SOAK_REQUESTS:-300}" "${WFC_SOAK_MEDIA:-10}"
+
 step "AddressSanitizer + UndefinedBehaviorSanitizer"
 build asan -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_all asan
