@@ -63,7 +63,7 @@ rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 // --experimental-reset-state-function: `__wbg_reset_state()` replaces an instance that trapped
 // (a Rust panic, out of memory) with a fresh one; objects of the old instance then refuse to
-// be used instead of reading the new one's memory (lib/api.mjs recovers through it).
+// be used instead of reading the new one's memory (lib/runtime.mjs recovers through it).
 run('wasm-bindgen', [
   '--target',
   'web',

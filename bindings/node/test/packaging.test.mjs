@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { loadVectors, packageDir, vectorsDir } from './support/vectors.mjs';
@@ -51,6 +51,12 @@ describe('packaging', () => {
       'package/pkg/wa_flows_crypto_wasm_bg.wasm',
     ]) {
       assert.ok(listing.includes(file), `${file} missing from ${listing.join(', ')}`);
+    }
+    // Every module of lib/, the noun modules and engines/ included: an entry point imports them.
+    for (const file of readdirSync(join(packageDir, 'lib'), { recursive: true, withFileTypes: true })) {
+      if (!file.isFile()) continue;
+      const packed = `package/${relative(packageDir, join(file.parentPath ?? file.path, file.name)).split(sep).join('/')}`;
+      assert.ok(listing.includes(packed), `${packed} missing from the tarball`);
     }
     assert.ok(!listing.some((file) => file.startsWith('package/test/') || file.startsWith('package/node_modules/')));
   });
