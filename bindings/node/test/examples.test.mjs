@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { signFlowToken } from 'wa-flows-crypto';
@@ -770,6 +770,27 @@ describe('worker bindings in workerd', { skip: selected.includes('worker') ? fal
       clearTimeout(timer);
     }
   }
+
+  test('config.capnp embeds every module the package\'s Worker entry imports', () => {
+    // workerd cannot resolve a module config.capnp does not list; while lib/ changes, this
+    // names the missing one instead of a Worker that does not start.
+    const embedded = new Set(
+      [...readFileSync(capnp, 'utf8').matchAll(/name = "examples\/node_modules\/wa-flows-crypto\/([^"]+)"/g)].map((m) => m[1]),
+    );
+    const reached = new Set();
+    const pending = ['lib/worker.mjs'];
+    while (pending.length > 0) {
+      const file = pending.pop();
+      if (reached.has(file)) continue;
+      reached.add(file);
+      if (!file.endsWith('.mjs') && !file.endsWith('.js')) continue;
+      const source = readFileSync(join(packageDir, file), 'utf8');
+      for (const [, target] of source.matchAll(/^\s*(?:import|export)\b[^'"]*?['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+        pending.push(posix.normalize(posix.join(posix.dirname(file), target)));
+      }
+    }
+    assert.deepEqual([...reached].filter((file) => !embedded.has(file)).sort(), [], 'modules config.capnp lacks');
+  });
 
   test('a configuration the launcher refuses is answered 500 with its code', { timeout: TEST_LIMIT_MS }, async () => {
     const key = keys.privateKey;
