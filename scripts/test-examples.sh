@@ -11,7 +11,7 @@
 #   ./scripts/test-examples.sh           every example
 #   ./scripts/test-examples.sh rust      only these (names from EXAMPLES below)
 #
-# Adding an example (Node, Python, the Worker): add its name to EXAMPLES and define
+# Adding an example (Node, Python, the Worker, Go, PHP): add its name to EXAMPLES and define
 #   test_NAME    its own end-to-end test (may be a no-op);
 #   start_NAME   exec the endpoint in the foreground. It gets PRIVATE_KEY or PRIVATE_KEY_FILE,
 #                APP_SECRET (or not), HOST=127.0.0.1 and PORT=0 in the environment and must print
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 
-EXAMPLES=(rust python node worker)
+EXAMPLES=(rust python node worker go php)
 selected=("${@:-${EXAMPLES[@]}}")
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -68,6 +68,23 @@ test_worker() {
 }
 start_worker() {
     exec node "$root/bindings/node/examples/worker/serve.mjs"
+}
+
+# Go and PHP: their end-to-end tests are part of their own suites (bindings/go/run-tests.sh,
+# bindings/php/run-tests.sh); here the Go example is built, the PHP one's test rerun (a few
+# seconds), and each started as users start it.
+test_go() {
+    bash bindings/go/run-tests.sh --build-example "$work/go-endpoint"
+}
+start_go() {
+    exec "$work/go-endpoint"
+}
+test_php() {
+    bash bindings/php/run-tests.sh example
+}
+start_php() {
+    WA_FLOWS_CRYPTO_LIB=$target_dir/release/libwa_flows_crypto_ffi.so \
+        exec php -d ffi.enable=1 "$root/bindings/php/examples/serve.php"
 }
 
 # --- the harness -----------------------------------------------------------------------------
