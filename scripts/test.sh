@@ -32,6 +32,8 @@ if [[ $only == all || $only == rust ]]; then
     step "MSRV: the published crates build with Rust $msrv"
     CARGO_TARGET_DIR=target/msrv cargo "+$msrv" check --locked -p wa-flows-crypto \
         -p wa-flows-crypto-cli -p wa-flows-crypto-ffi
+    step "public API: the Rust core's is exactly crates/wa-flows-crypto/api.txt (rustdoc JSON, nightly)"
+    bash scripts/check-rust-api.sh
     step "cargo test --workspace (aws-lc and RustCrypto RSA engines)"
     cargo test --workspace
     # Unit and integration tests only: the doctests ran above and do not depend on the engine.
