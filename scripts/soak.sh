@@ -42,8 +42,11 @@ mkdir -p docs/evidence
     echo "# Soak results"
     echo
     echo "\`scripts/soak.sh $requests $media\` on $(date -u +%Y-%m-%d), $(nproc) cores, commit" \
-        "$(git rev-parse --short HEAD). Growth is measured from the end of the warm-up (the first"
-    echo "tenth of each phase) to the highest sample; the limit is 2048 KiB."
+        "$(git rev-parse --short HEAD). The limit is 2048 KiB of growth after the warm-up (the"
+    echo "first tenth of each phase; in Node at least 5000 requests). C and Python: from the end of"
+    echo "the warm-up to the highest sample. Node, sampled after a full GC: the median of the last"
+    echo "third of the samples less the median of the first third (bindings/node/test/soak.mjs"
+    echo "says why); the ranges show every sample."
     echo
     echo '```'
     cat "$results"
