@@ -23,10 +23,17 @@ NAMES = {
     "python": "Python example (FastAPI)",
     "meta-node": "peer: Meta-style node:crypto",
     "pywa": "peer: pywa FastAPI",
+    "gateway": "gateway (CLI) + trivial upstream",
 }
-ORDER = ["rust", "node", "worker", "meta-node", "python", "pywa"]
+ORDER = ["rust", "gateway", "node", "worker", "meta-node", "python", "pywa"]
 # Ours → the peer its ratio is taken against.
-PEER = {"node": "meta-node", "python": "pywa", "rust": "meta-node", "worker": "meta-node"}
+PEER = {
+    "node": "meta-node",
+    "python": "pywa",
+    "rust": "meta-node",
+    "worker": "meta-node",
+    "gateway": "meta-node",
+}
 COLORS = {
     "rust": "#b7410e",
     "node": "#3c873a",
@@ -34,6 +41,7 @@ COLORS = {
     "meta-node": "#8fbf8c",
     "python": "#3572a5",
     "pywa": "#9dbbd8",
+    "gateway": "#6b4c9a",
 }
 
 
@@ -180,8 +188,9 @@ def main(src, out_md, out_svg):
         target(f"rust vs meta-node, requests/s, {n} conn.", "rust", n, "rps", 2.0, "higher")
     lines += [
         "",
-        "The Worker has no peer in its runtime; its ratio to the Meta-style Node peer is shown "
-        "for information only.",
+        "The Worker and the gateway have no peer in their runtime; their ratios to the "
+        "Meta-style Node peer are shown for information only (the gateway adds a hop to a "
+        "Node upstream, `benches/endpoints/upstream.mjs`).",
         "",
         "![requests/s per server and concurrency](endpoints.svg)",
         "",

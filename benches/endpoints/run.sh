@@ -8,8 +8,8 @@
 #   benches/endpoints/run.sh --skip-setup --rounds 5 --seconds 10
 #   benches/endpoints/run.sh --only "node meta-node" --note "laptop on battery"
 #
-# Servers: rust node worker python (our examples), meta-node pywa (the peers in peers/).
-# Honours CARGO_TARGET_DIR.
+# Servers: rust node worker python (our examples), gateway (the CLI's decryption gateway in
+# front of upstream.mjs), meta-node pywa (the peers in peers/). Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -17,7 +17,7 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 results=$root/benches/results
 
 rounds=3 seconds=5 warmup=1 setup=1 note= connections=1,16,64
-only="node meta-node rust python pywa worker"
+only="node meta-node rust python pywa worker gateway"
 while (($#)); do
     case $1 in
     --rounds) rounds=$2; shift 2 ;;
@@ -57,7 +57,7 @@ load=$target_dir/release/endpoint_load
 py=$root/bindings/python/.venv/bin/python
 
 work=$(mktemp -d)
-server_pid=
+server_pid= upstream_pid=
 stop_pid() {
     local pid=$1
     [[ -n $pid ]] || return 0
@@ -71,6 +71,7 @@ stop_pid() {
 }
 cleanup() {
     stop_pid "$server_pid"
+    stop_pid "$upstream_pid"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -88,12 +89,16 @@ start_worker() { exec node "$root/bindings/node/examples/worker/serve.mjs"; }
 start_python() { exec "$py" "$root/bindings/python/examples/endpoint.py"; }
 start_meta-node() { exec node "$root/benches/endpoints/peers/meta-style-node.mjs"; }
 start_pywa() { exec "$py" "$root/benches/endpoints/peers/pywa_fastapi.py"; }
+start_gateway() { exec "$cli" gateway --listen 127.0.0.1:0 --upstream "$GATEWAY_UPSTREAM"; }
 
 # wait_url LOG PID: the URL after `listening on ` in LOG, within 60 s.
 wait_url() {
     local log=$1 pid=$2 url=
     for _ in $(seq 600); do
         url=$(grep -o 'listening on http://[^ ]*' "$log" | head -n 1 | sed 's/^listening on //') || true
+        # The gateway logs JSON: {"message":"listening","address":"HOST:PORT",…}.
+        [[ -n $url ]] || url=$(grep -o '"message":"listening","address":"[^"]*"' "$log" | head -n 1 |
+            sed 's/.*"address":"\([^"]*\)"/http:\/\/\1\//') || true
         [[ -n $url ]] && { echo "$url"; return 0; }
         kill -0 "$pid" 2>/dev/null || return 1
         sleep 0.1
@@ -132,6 +137,17 @@ bench() {
     sed "s/}\$/,\"loadavg_before\":\"$before\",\"loadavg_after\":\"$(loadavg)\"}/" "$work/line" | tee -a "$out" >&2
     stop_pid "$server_pid"; server_pid=
 }
+
+if [[ " ${servers[*]} " == *" gateway "* ]]; then
+    timeout --kill-after=5 $((limit * rounds * ${#servers[@]})) \
+        node "$root/benches/endpoints/upstream.mjs" >"$work/upstream.log" 2>&1 &
+    upstream_pid=$!
+    GATEWAY_UPSTREAM=$(wait_url "$work/upstream.log" "$upstream_pid") || {
+        cat "$work/upstream.log" >&2
+        exit 1
+    }
+    export GATEWAY_UPSTREAM
+fi
 
 mkdir -p "$results"
 out=$results/endpoints.jsonl
