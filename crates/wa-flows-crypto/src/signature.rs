@@ -139,6 +139,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_index_is_that_of_the_first_secret_that_matches() {
+        let secrets: [&[u8]; 3] = [b"newest", b"previous", b"oldest"];
+        for (index, secret) in secrets.iter().enumerate() {
+            let header = sign(b"body", secret);
+            assert_eq!(verify_signature_any(b"body", &header, &secrets), Ok(index));
+        }
+        // The same secret twice (a rotation that re-used it): the first position, whatever
+        // comes after.
+        let repeated: [&[u8]; 4] = [b"other", b"same", b"same", b"same"];
+        let header = sign(b"body", b"same");
+        assert_eq!(verify_signature_any(b"body", &header, &repeated), Ok(1));
+        assert_eq!(
+            verify_signature_any(b"body", &sign(b"body", b"none of them"), &repeated),
+            Err(Error::InvalidSignature(SignatureError::Mismatch))
+        );
+    }
+
+    #[test]
     fn classifies_bad_headers() {
         let header = sign(b"body", b"secret");
         assert!(verify_signature(b"body", &header, b"secret").is_ok());
