@@ -7,6 +7,7 @@
 #   scripts/mutants.sh                         the whole core (about 650 mutants: hours on 2 cores)
 #   scripts/mutants.sh src/signature.rs ...    only these files of the core
 #   scripts/mutants.sh --in-diff BASE          only the mutants in lines changed since BASE
+#   scripts/mutants.sh --report SCOPE          only write the report of the last run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -20,7 +21,11 @@ export PATH=$tools/bin:$PATH
 
 args=(-p wa-flows-crypto --test-package wa-flows-crypto --no-shuffle -o "$out" --timeout 180)
 scope="the whole core"
-if [[ ${1:-} == --in-diff ]]; then
+run=1
+if [[ ${1:-} == --report ]]; then
+    run=0
+    scope=$2
+elif [[ ${1:-} == --in-diff ]]; then
     base=$2
     git diff "$base" -- crates/wa-flows-crypto/src > "$out.diff"
     args+=(--in-diff "$out.diff")
@@ -31,7 +36,9 @@ elif (($#)); then
 fi
 mkdir -p "$out"
 status=0
-cargo mutants "${args[@]}" -- --lib --tests || status=$?
+if ((run)); then
+    cargo mutants "${args[@]}" -- --lib --tests || status=$?
+fi
 # cargo-mutants exits 2 when a mutant survived, 3 on a timeout: the report says which.
 python3 - "$out/mutants.out" "$scope" > docs/evidence/mutants.md <<'PY'
 import json, pathlib, sys
