@@ -139,6 +139,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_header_sign_writes_is_signature_header_len_long() {
+        for body in [&b""[..], b"body", &[0xff; 1000]] {
+            assert_eq!(sign(body, b"secret").len(), SIGNATURE_HEADER_LEN);
+        }
+        assert_eq!(SIGNATURE_HEADER_LEN, 71);
+    }
+
+    #[test]
     fn the_index_is_that_of_the_first_secret_that_matches() {
         let secrets: [&[u8]; 3] = [b"newest", b"previous", b"oldest"];
         for (index, secret) in secrets.iter().enumerate() {

@@ -262,10 +262,6 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
         Ok(Value::String(value.to_owned()))
     }
 
-    fn visit_string<E>(self, value: String) -> Result<Value, E> {
-        Ok(Value::String(value))
-    }
-
     fn visit_unit<E>(self) -> Result<Value, E> {
         Ok(Value::Null)
     }
@@ -359,6 +355,91 @@ mod tests {
             .is_ok(),
             "inside the leeway"
         );
+    }
+
+    /// A JWS over exactly this header and payload text, made with `secret`.
+    fn jws(header: &str, payload: &str, secret: &[u8]) -> String {
+        use base64::Engine as _;
+        let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let signing_input = format!(
+            "{}.{}",
+            encode(header.as_bytes()),
+            encode(payload.as_bytes())
+        );
+        let tag = mac(signing_input.as_bytes(), secret)
+            .finalize()
+            .into_bytes();
+        format!("{signing_input}.{}", encode(&tag))
+    }
+
+    fn problem(jwt: &str, now: i64) -> Option<FlowTokenError> {
+        match verify_flow_token_signature(&request_with(jwt.into(), Some("t")), &[b"s"], now) {
+            Ok(_) => None,
+            Err(crate::Error::InvalidFlowTokenSignature(problem)) => Some(problem),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_claim_is_read_with_its_json_type_and_its_exact_bounds() {
+        let now = 1_800_000_000;
+        let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+        let with = |claims: &str| jws(header, &format!(r#"{{"flow_token":"t"{claims}}}"#), b"s");
+        // exp in the past by more than the leeway, as a negative integer and as a float.
+        assert_eq!(
+            problem(&with(r#","exp":-1"#), now),
+            Some(FlowTokenError::Expired)
+        );
+        assert_eq!(
+            problem(&with(r#","exp":1799990000.5"#), now),
+            Some(FlowTokenError::Expired)
+        );
+        assert_eq!(problem(&with(r#","exp":1800000000.5"#), now), None);
+        // nbf up to the leeway ahead is valid, one second more is not.
+        assert_eq!(problem(&with(r#","nbf":1800000060"#), now), None);
+        assert_eq!(
+            problem(&with(r#","nbf":1800000061"#), now),
+            Some(FlowTokenError::NotYetValid)
+        );
+        // Other claims are ignored whatever their type; escaped strings are read unescaped.
+        assert_eq!(
+            problem(&with(r#","admin":true,"n":null,"neg":-3,"f":0.5"#), now),
+            None
+        );
+        assert_eq!(
+            problem(
+                &jws(
+                    r#"{"alg":"HS\u0032\u0035\u0036"}"#,
+                    r#"{"flow_token":"\u0074"}"#,
+                    b"s"
+                ),
+                now
+            ),
+            None
+        );
+        // At most 16 KiB: exactly that is read (and is malformed here), one byte more is not.
+        let at_limit = "a".repeat(MAX_FLOW_TOKEN_SIGNATURE_LEN);
+        assert!(matches!(
+            problem(&at_limit, now),
+            Some(FlowTokenError::Malformed(_))
+        ));
+        assert_eq!(
+            problem(&format!("{at_limit}a"), now),
+            Some(FlowTokenError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn duplicate_free_json_keeps_every_value() {
+        let text = r#"{"b":true,"f":false,"n":null,"i":-7,"u":7,"x":1.25,"s":"\u00e9t\u00e9","a":[1,{"k":"v"}]}"#;
+        let UniqueKeys(value) = serde_json::from_str(text).unwrap();
+        assert_eq!(value, serde_json::from_str::<Value>(text).unwrap());
+    }
+
+    #[test]
+    fn outcomes_display_as_their_names() {
+        assert_eq!(FlowTokenSignature::Verified.to_string(), "verified");
+        assert_eq!(FlowTokenSignature::Absent.to_string(), "absent");
     }
 
     #[test]
