@@ -136,11 +136,37 @@ impl FlowEndpoint {
         signature_header: Option<&str>,
         now: i64,
     ) -> Result<OpenedRequest> {
-        let secrets: Vec<&[u8]> = self.app_secrets.iter().map(|s| s.as_slice()).collect();
+        self.verify_request_signature(raw_body, signature_header)?;
+        let decrypted = self.keys.decrypt_request(raw_body)?;
+        self.open_decrypted(decrypted, now)
+    }
+
+    /// Step one of [`open`](Self::open) on its own: the `X-Hub-Signature-256` header against
+    /// the raw body with every app secret (nothing to check when none is configured). For a
+    /// host that decrypts with its own primitives in between and then calls
+    /// [`open_decrypted`](Self::open_decrypted), so that the steps keep the core's order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSignature`] (432).
+    pub fn verify_request_signature(
+        &self,
+        raw_body: &[u8],
+        signature_header: Option<&str>,
+    ) -> Result<()> {
+        let secrets = self.secrets();
         if !secrets.is_empty() {
             verify_signature_any(raw_body, signature_header.unwrap_or_default(), &secrets)?;
         }
-        let decrypted = self.keys.decrypt_request(raw_body)?;
+        Ok(())
+    }
+
+    /// The steps of [`open`](Self::open) after decryption: the flow request and the flow token
+    /// signature under the policy, on a request this endpoint's keys opened.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] (421), [`Error::InvalidFlowTokenSignature`] (427).
+    pub fn open_decrypted(&self, decrypted: DecryptedRequest, now: i64) -> Result<OpenedRequest> {
+        let secrets = self.secrets();
         let flow = decrypted.request()?;
         let flow_token_signature = match self.policy {
             FlowTokenSignaturePolicy::Off => None,
@@ -164,6 +190,10 @@ impl FlowEndpoint {
             flow,
             flow_token_signature,
         })
+    }
+
+    fn secrets(&self) -> Vec<&[u8]> {
+        self.app_secrets.iter().map(|s| s.as_slice()).collect()
     }
 }
 
@@ -322,6 +352,61 @@ mod tests {
         let header = sign(body.as_bytes(), b"new");
         let ping = endpoint.open(body.as_bytes(), Some(&header), 0).unwrap();
         assert_eq!(ping.automatic_response(), Some(PING_RESPONSE));
+    }
+
+    #[test]
+    fn the_separate_steps_give_what_open_gives() {
+        let key = FlowPrivateKey::generate().unwrap();
+        let secrets: [&[u8]; 1] = [b"secret"];
+        let endpoint =
+            FlowEndpoint::new(key.clone(), &secrets, FlowTokenSignaturePolicy::Required).unwrap();
+        let request = serde_json::json!({
+            "version": "4.0", "action": "INIT", "flow_token": "t",
+            "flow_token_signature": sign_flow_token("t", b"secret", None),
+        });
+        let (body, _) = body_for(&key, &request);
+        let header = sign(body.as_bytes(), b"secret");
+        let whole = endpoint.open(body.as_bytes(), Some(&header), 0).unwrap();
+        endpoint
+            .verify_request_signature(body.as_bytes(), Some(&header))
+            .unwrap();
+        let (plaintext, response_key) = key.decrypt_request(body.as_bytes()).unwrap().into_parts();
+        let rebuilt = DecryptedRequest::from_parts(plaintext, response_key, 0).unwrap();
+        let stepwise = endpoint.open_decrypted(rebuilt, 0).unwrap();
+        assert_eq!(stepwise.flow(), whole.flow());
+        assert_eq!(
+            stepwise.flow_token_signature(),
+            whole.flow_token_signature()
+        );
+        assert_eq!(stepwise.respond(b"{}"), whole.respond(b"{}"));
+        assert_eq!(
+            endpoint
+                .verify_request_signature(body.as_bytes(), Some("sha256=00"))
+                .unwrap_err()
+                .http_status(),
+            Some(432)
+        );
+        // The rule every decryption applies holds for rebuilt requests too.
+        let key_again = whole.decrypted().response_key().clone();
+        for not_an_object in ["[1]", "\"ping\"", "", "{} x"] {
+            assert!(matches!(
+                DecryptedRequest::from_parts(not_an_object.to_owned(), key_again.clone(), 0),
+                Err(Error::Malformed(_))
+            ));
+        }
+        // And the later steps still refuse: here a token signed with another secret.
+        let forged = serde_json::json!({
+            "version": "4.0", "action": "INIT", "flow_token": "t",
+            "flow_token_signature": sign_flow_token("t", b"other", None),
+        });
+        let rebuilt = DecryptedRequest::from_parts(forged.to_string(), key_again, 0).unwrap();
+        assert_eq!(
+            endpoint
+                .open_decrypted(rebuilt, 0)
+                .unwrap_err()
+                .http_status(),
+            Some(427)
+        );
     }
 
     #[test]

@@ -252,6 +252,29 @@ impl DecryptedRequest {
         (self.plaintext, self.response_key)
     }
 
+    /// Puts back together what [`into_parts`](Self::into_parts) split, with the index of the
+    /// key that opened it: for a host that decrypted through the separate steps and kept only
+    /// the parts. The plaintext must pass the rule every decryption applies.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] unless the plaintext is one JSON object.
+    pub fn from_parts(
+        plaintext: String,
+        response_key: ResponseKey,
+        key_index: usize,
+    ) -> Result<Self> {
+        if !is_json_object(&plaintext) {
+            return Err(Error::Malformed(
+                "the decrypted payload is not a JSON object",
+            ));
+        }
+        Ok(Self {
+            plaintext,
+            response_key,
+            key_index,
+        })
+    }
+
     /// The plaintext parsed into the typed view of a Flows request.
     ///
     /// # Errors
