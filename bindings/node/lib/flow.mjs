@@ -122,7 +122,11 @@ export function createFlow(rt, { dersOf }) {
    * X-Hub-Signature-256 header (432), decryption with the key or ring (421), the flow request
    * (421), the flow token signature (427). Runs in the core (wasm).
    */
+  /** The package's decryptRequest, which routes RSA and AES-GCM to the key's engine. */
+  let decryptRequest;
+
   class FlowEndpoint {
+    #key;
     #ders;
     #secrets;
     #policy;
@@ -135,6 +139,7 @@ export function createFlow(rt, { dersOf }) {
       }
       const { key, appSecret, flowTokenSignature = 'if_present' } = options;
       this.#ders = dersOf(key, 'key');
+      this.#key = key;
       this.#secrets = appSecret === undefined || appSecret === null ? undefined : secretList(appSecret, 'appSecret');
       if (typeof flowTokenSignature !== 'string') {
         throw new TypeError(
@@ -160,20 +165,22 @@ export function createFlow(rt, { dersOf }) {
      * Date or milliseconds (default Date.now()). Rejects with FlowCryptoError whose
      * `httpStatus` is the answer.
      */
-    open(rawBody, header, options = {}) {
+    async open(rawBody, header, options = {}) {
+      // Every input is read and copied before the first await.
+      const body = requestBody(rawBody);
+      const value = signatureHeader(header);
+      const now = nowOption(options);
+      // The core's steps in its order; decryption in between goes through the key's engine
+      // (node:crypto, WebCrypto), as decryptRequest does, instead of the wasm RSA.
+      call(() => this.#current().verifyRequestSignature(body, value));
+      const decrypted = await decryptRequest(body, this.#key);
+      const { plaintext, aesKey, iv, keyIndex } = decrypted;
+      const inner = this.#current();
+      const opened = call(() => inner.openDecrypted(plaintext, aesKey, iv, keyIndex, now));
       try {
-        const body = requestBody(rawBody);
-        const value = signatureHeader(header);
-        const now = nowOption(options);
-        const inner = this.#current();
-        const opened = call(() => inner.open(body, value, now));
-        try {
-          return Promise.resolve(new OpenedRequest(openedToken, opened));
-        } finally {
-          release(opened);
-        }
-      } catch (error) {
-        return Promise.reject(error);
+        return new OpenedRequest(openedToken, opened);
+      } finally {
+        release(opened);
       }
     }
 
@@ -183,6 +190,10 @@ export function createFlow(rt, { dersOf }) {
   }
 
   return {
+    /** Gives FlowEndpoint the package's decryptRequest, made after this module. */
+    useDecryptRequest: (decrypt) => {
+      decryptRequest = decrypt;
+    },
     FlowRequest,
     FlowEndpoint,
     OpenedRequest,

@@ -160,6 +160,7 @@ export function createKeys(rt, { engines: platformEngines, defaultEngine }) {
 
   let ringDers;
   let ringOf;
+  let ringKeys;
 
   /**
    * The business private keys, newest first, for key rotation: a request is decrypted with
@@ -167,6 +168,7 @@ export function createKeys(rt, { engines: platformEngines, defaultEngine }) {
    * `keyIndex` on the result says which. An empty list is the core's `invalid_configuration`.
    */
   class FlowKeyRing {
+    #keys;
     #ders;
     #inner;
     #generation;
@@ -181,6 +183,7 @@ export function createKeys(rt, { engines: platformEngines, defaultEngine }) {
           throw new TypeError(`keys[${index}] must be a FlowPrivateKey, got ${describe(item)}`);
         }
       });
+      this.#keys = Object.freeze(items);
       this.#ders = items.map((item) => materialOf(item)[0].der);
       this.#inner = call(() => new wasm.WasmKeyRing(this.#ders));
       this.#generation = rt.generation;
@@ -193,6 +196,7 @@ export function createKeys(rt, { engines: platformEngines, defaultEngine }) {
 
     static {
       ringDers = (ring) => ring.#ders;
+      ringKeys = (ring) => ring.#keys;
       ringOf = (ring) => {
         if (ring.#generation !== rt.generation) {
           ring.#inner = call(() => new wasm.WasmKeyRing(ring.#ders));
@@ -219,6 +223,7 @@ export function createKeys(rt, { engines: platformEngines, defaultEngine }) {
     FlowKeyRing,
     materialOf,
     ringOf,
+    ringKeys,
     dersOf,
     handleFor,
     engines,

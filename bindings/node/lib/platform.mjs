@@ -30,6 +30,7 @@ export function createApi({ wasm, engines, defaultEngine, media, base64 }) {
   const response = createResponse(rt);
   const flow = createFlow(rt, keys);
   const requests = createRequests(rt, keys, response, flow, { base64 });
+  flow.useDecryptRequest(requests.decryptRequest);
   const signatures = createSignatures(rt, flow, requests);
   const mediaApi = createMedia(rt, { media });
   return {

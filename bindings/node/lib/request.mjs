@@ -54,7 +54,7 @@ function envelopeFields(body, names) {
  */
 export function createRequests(rt, keys, { encryptResponse }, { flowRequest }, { base64 }) {
   const { wasm, call, release } = rt;
-  const { FlowKeyRing, materialOf, ringOf, handleFor, wasmEngine } = keys;
+  const { FlowKeyRing, materialOf, ringKeys, handleFor, wasmEngine } = keys;
   const requestFields = Object.freeze(call(() => wasm.requestFields()));
 
   /** A decrypted request and the means to answer it. */
@@ -244,24 +244,61 @@ export function createRequests(rt, keys, { encryptResponse }, { flowRequest }, {
     }
   }
 
+  /**
+   * A ring, each key through its own engine, in the order of the core's FlowKeyRing::decrypt:
+   * a key the core says the request is not for (`key_unwrap`) passes to the next; any other
+   * verdict, success or not, is final; after the last key, its `key_unwrap` stands. `unwrap`
+   * and `openWith` are the synchronous or asynchronous steps.
+   */
+  function throughRing(parsed, ring, unwrap, openWith) {
+    const wrapped = call(() => parsed.request.encryptedAesKey);
+    const keysOfRing = ringKeys(ring);
+    const attempt = (index) => {
+      const [material, engine] = materialOf(keysOfRing[index]);
+      const next = (error) => {
+        if (error?.code !== 'key_unwrap' || index + 1 === keysOfRing.length) throw error;
+        return attempt(index + 1);
+      };
+      const opened = (aesKey) => openWith(parsed, aesKey, engine, index);
+      let aesKey;
+      try {
+        aesKey = unwrap(engine, material, wrapped);
+      } catch (error) {
+        return next(error);
+      }
+      return aesKey instanceof Promise ? aesKey.then(opened, next) : opened(aesKey);
+    };
+    return attempt(0);
+  }
+
+  const withIndex = (request, index) => {
+    request.keyIndex = index;
+    return request;
+  };
+
   function decryptRing(body, ring) {
-    const input = jsonInput(body, 'body', requestFields);
-    const inner = ringOf(ring);
-    const decryptedRequest = call(() => inner.decryptRequest(input));
-    try {
-      const plaintext = call(() => decryptedRequest.plaintext);
-      const aesKey = call(() => decryptedRequest.aesKey);
-      const iv = call(() => decryptedRequest.iv);
-      return new DecryptedRequest(plaintext, aesKey, iv, call(() => decryptedRequest.keyIndex));
-    } finally {
-      release(decryptedRequest);
-    }
+    return consuming(parse(body), (parsed) =>
+      throughRing(
+        parsed,
+        ring,
+        (engine, material, wrapped) => unwrapSync(engine.sync ? engine : wasmEngine, material, wrapped),
+        (p, aesKey, engine, index) => withIndex(open(p, aesKey, engine.sync ? engine : wasmEngine), index),
+      ),
+    );
+  }
+
+  function decryptRingAsync(body, ring) {
+    return consumingAsync(parse(body), (parsed) =>
+      throughRing(parsed, ring, unwrapAsync, async (p, aesKey, engine, index) =>
+        withIndex(await (engine.openAsync ? openAsync(p, aesKey, engine) : open(p, aesKey, engine)), index),
+      ),
+    );
   }
 
   /** Decrypts a request body (string, bytes, or parsed object) with the key's engine. */
   function decryptRequest(body, key) {
     try {
-      if (key instanceof FlowKeyRing) return Promise.resolve(decryptRing(body, key));
+      if (key instanceof FlowKeyRing) return decryptRingAsync(body, key);
       const [material, engine] = materialOf(key);
       // A synchronous engine (node:crypto, wasm) runs now: no extra turns of the event loop.
       if (engine.sync) return Promise.resolve(decryptWith(engine, material, body));

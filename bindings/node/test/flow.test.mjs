@@ -143,6 +143,23 @@ describe('FlowKeyRing through requests.json', () => {
             assert.equal(result.keyIndex, 1);
           }
         }
+        // FlowEndpoint decrypts through the same engines: the same verdict, then the flow
+        // request's (a plaintext that is no flow request is malformed).
+        const body = JSON.stringify(vector.request);
+        let expected;
+        try {
+          const result = await decryptRequest(body, ring);
+          expected = { ok: true, flow: result.flow, keyIndex: result.keyIndex };
+        } catch (error) {
+          expected = { ok: false, code: error.code };
+        }
+        try {
+          const opened = await new FlowEndpoint({ key: ring }).open(body);
+          assert.deepEqual({ ok: true, flow: opened.flow, keyIndex: opened.keyIndex }, expected, engine);
+        } catch (error) {
+          if (error instanceof assert.AssertionError) throw error;
+          assert.deepEqual({ ok: false, code: error.code }, expected, `${engine}: ${error.message}`);
+        }
       }
     });
   }

@@ -251,6 +251,44 @@ impl WasmEndpoint {
             .into_js()
             .map(|inner| WasmOpened { inner })
     }
+
+    /// Step one alone, for a host that decrypts with the platform's primitives and then calls
+    /// `openDecrypted`.
+    ///
+    /// # Errors
+    /// `invalid_signature` (432) as the core reports it.
+    #[wasm_bindgen(js_name = verifyRequestSignature)]
+    pub fn verify_request_signature(
+        &self,
+        raw_body: &[u8],
+        header: Option<String>,
+    ) -> Result<(), JsValue> {
+        self.inner
+            .verify_request_signature(raw_body, header.as_deref())
+            .into_js()
+    }
+
+    /// The steps after decryption, on the parts of a request the host decrypted.
+    ///
+    /// # Errors
+    /// `malformed` (421) or `invalid_flow_token_signature` (427) as the core reports them.
+    #[wasm_bindgen(js_name = openDecrypted)]
+    pub fn open_decrypted(
+        &self,
+        plaintext: String,
+        aes_key: &[u8],
+        iv: &[u8],
+        key_index: usize,
+        now: f64,
+    ) -> Result<WasmOpened, JsValue> {
+        let response_key = ResponseKey::from_slices(aes_key, iv).into_js()?;
+        let decrypted =
+            DecryptedRequest::from_parts(plaintext, response_key, key_index).into_js()?;
+        self.inner
+            .open_decrypted(decrypted, seconds(now))
+            .into_js()
+            .map(|inner| WasmOpened { inner })
+    }
 }
 
 /// A request that passed every step.
