@@ -148,7 +148,7 @@ impl Endpoint<'_> {
         request.to_string()
     }
 
-    /// A valid flow token signature, made with the newest secret.
+    /// A valid flow token signature, made with the newest secret; `None` without one.
     fn valid_token_signature(&self) -> Option<String> {
         let secret = self.secrets.first()?;
         Some(client::sign_flow_token(
@@ -158,22 +158,12 @@ impl Endpoint<'_> {
         ))
     }
 
-    /// `request` as the round trips send it: with a valid flow token signature when the
-    /// endpoint requires one, as a data API 4.0 client would, and as a 3.0 client otherwise.
-    fn as_client_sends(&self, mut request: serde_json::Value) -> String {
-        if self.policy == FlowTokenSignaturePolicy::Required {
-            with_token_signature(&mut request, self.valid_token_signature());
-        }
-        request.to_string()
-    }
-
-    /// The INIT every round trip sends.
-    fn plain_init(&self) -> String {
-        self.as_client_sends(serde_json::json!({
-            "version": "3.0",
-            "action": "INIT",
-            "flow_token": FLOW_TOKEN,
-        }))
+    /// What the round trips carry as `flow_token_signature`: a valid one when the endpoint
+    /// requires it, as a data API 4.0 client would, and none (a 3.0 client) otherwise.
+    fn round_trip_token_signature(&self) -> Option<String> {
+        (self.policy == FlowTokenSignaturePolicy::Required)
+            .then(|| self.valid_token_signature())
+            .flatten()
     }
 }
 
@@ -251,7 +241,8 @@ fn run_checks(
 
     // The flow is opened.
     outcomes.push(timed("INIT round trip", "200, a screen, encrypted", || {
-        expect_screen(&endpoint.round_trip(key, &endpoint.plain_init(), signed)?)
+        let init = Endpoint::init(endpoint.round_trip_token_signature());
+        expect_screen(&endpoint.round_trip(key, &init, signed)?)
     }));
 
     // A client's error notification, even one with only `error_key`, is acknowledged.
@@ -259,13 +250,15 @@ fn run_checks(
         "error notification",
         "200, {\"data\":{\"acknowledged\":true}}",
         || {
-            let notification = endpoint.as_client_sends(serde_json::json!({
+            let mut notification = serde_json::json!({
                 "version": "3.0",
                 "action": "data_exchange",
                 "screen": "WELCOME",
                 "flow_token": FLOW_TOKEN,
                 "data": {"error_key": "wa-flows-crypto-check-endpoint"},
-            }));
+            });
+            with_token_signature(&mut notification, endpoint.round_trip_token_signature());
+            let notification = notification.to_string();
             expect_json(
                 &endpoint.round_trip(key, &notification, signed)?,
                 ERROR_ACKNOWLEDGEMENT,
@@ -362,7 +355,7 @@ fn flow_token_signature_checks(endpoint: &Endpoint<'_>) -> Vec<Outcome> {
     let key = &endpoint.public_key;
     let signed = |body: &str| endpoint.signature(body);
     let mut outcomes = Vec::new();
-    let Some(valid) = endpoint.valid_token_signature() else {
+    let Some(secret) = endpoint.secrets.first() else {
         let why = "give --app-secret-env VAR to check data API 4.0 flow token signatures";
         for (name, expected) in [
             ("token signature valid", "200, a screen"),
@@ -375,8 +368,13 @@ fn flow_token_signature_checks(endpoint: &Endpoint<'_>) -> Vec<Outcome> {
         }
         return outcomes;
     };
+    let (expires, expired) = (endpoint.now + TOKEN_LIFETIME, endpoint.now - TOKEN_LIFETIME);
+    let init_signed = |flow_token: &str, secret: &[u8], exp: i64| {
+        Endpoint::init(Some(client::sign_flow_token(flow_token, secret, Some(exp))))
+    };
     outcomes.push(timed("token signature valid", "200, a screen", || {
-        expect_screen(&endpoint.round_trip(key, &Endpoint::init(Some(valid)), signed)?)
+        let init = init_signed(FLOW_TOKEN, secret, expires);
+        expect_screen(&endpoint.round_trip(key, &init, signed)?)
     }));
     if endpoint.policy == FlowTokenSignaturePolicy::Off {
         let why = "the endpoint does not check flow token signatures (--flow-token-signature off)";
@@ -390,29 +388,14 @@ fn flow_token_signature_checks(endpoint: &Endpoint<'_>) -> Vec<Outcome> {
         }
         return outcomes;
     }
-    let expiry = Some(endpoint.now + TOKEN_LIFETIME);
     outcomes.push(timed("token signature forged", "427", || {
-        let forged = client::sign_flow_token(FLOW_TOKEN, WRONG_SECRET, expiry);
-        endpoint.refused(&Endpoint::init(Some(forged)), 427)
+        endpoint.refused(&init_signed(FLOW_TOKEN, WRONG_SECRET, expires), 427)
     }));
     outcomes.push(timed("token signature expired", "427", || {
-        let secret = endpoint
-            .secrets
-            .first()
-            .map(|s| s.as_slice())
-            .unwrap_or_default();
-        let expired =
-            client::sign_flow_token(FLOW_TOKEN, secret, Some(endpoint.now - TOKEN_LIFETIME));
-        endpoint.refused(&Endpoint::init(Some(expired)), 427)
+        endpoint.refused(&init_signed(FLOW_TOKEN, secret, expired), 427)
     }));
     outcomes.push(timed("token signature other token", "427", || {
-        let secret = endpoint
-            .secrets
-            .first()
-            .map(|s| s.as_slice())
-            .unwrap_or_default();
-        let other = client::sign_flow_token("another-flow-token", secret, expiry);
-        endpoint.refused(&Endpoint::init(Some(other)), 427)
+        endpoint.refused(&init_signed("another-flow-token", secret, expires), 427)
     }));
     outcomes.push(if endpoint.policy == FlowTokenSignaturePolicy::Required {
         timed("token signature missing", "427", || {
