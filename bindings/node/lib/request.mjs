@@ -245,74 +245,71 @@ export function createRequests(rt, keys, { encryptResponse }, { flowRequest }, {
   }
 
   /**
+   * The two steps with a key's engine, in either call style. Synchronously, an asynchronous
+   * engine (WebCrypto) is replaced by wasm.
+   */
+  const syncSteps = {
+    engine: (engine) => (engine.sync ? engine : wasmEngine),
+    unwrap: unwrapSync,
+    open,
+  };
+  const asyncSteps = {
+    engine: (engine) => engine,
+    unwrap: unwrapAsync,
+    open: (parsed, aesKey, engine) => (engine.openAsync ? openAsync(parsed, aesKey, engine) : open(parsed, aesKey, engine)),
+  };
+
+  /** Promise-aware `then`: the synchronous style stays synchronous. */
+  const andThen = (value, onValue, onError) =>
+    value instanceof Promise ? value.then(onValue, onError) : onValue(value);
+
+  /**
    * A ring, each key through its own engine, in the order of the core's FlowKeyRing::decrypt:
    * a key the core says the request is not for (`key_unwrap`) passes to the next; any other
-   * verdict, success or not, is final; after the last key, its `key_unwrap` stands. `unwrap`
-   * and `openWith` are the synchronous or asynchronous steps.
+   * verdict, success or not, is final; after the last key, its `key_unwrap` stands.
    */
-  function throughRing(parsed, ring, unwrap, openWith) {
+  function throughRing(parsed, ring, steps) {
     const wrapped = call(() => parsed.request.encryptedAesKey);
     const keysOfRing = ringKeys(ring);
     const attempt = (index) => {
-      const [material, engine] = materialOf(keysOfRing[index]);
+      const [material, keyEngine] = materialOf(keysOfRing[index]);
+      const engine = steps.engine(keyEngine);
       const next = (error) => {
         if (error?.code !== 'key_unwrap' || index + 1 === keysOfRing.length) throw error;
         return attempt(index + 1);
       };
-      const opened = (aesKey) => openWith(parsed, aesKey, engine, index);
+      const opened = (aesKey) =>
+        andThen(steps.open(parsed, aesKey, engine), (request) => {
+          request.keyIndex = index;
+          return request;
+        });
       let aesKey;
       try {
-        aesKey = unwrap(engine, material, wrapped);
+        aesKey = steps.unwrap(engine, material, wrapped);
       } catch (error) {
         return next(error);
       }
-      return aesKey instanceof Promise ? aesKey.then(opened, next) : opened(aesKey);
+      return andThen(aesKey, opened, next);
     };
     return attempt(0);
-  }
-
-  const withIndex = (request, index) => {
-    request.keyIndex = index;
-    return request;
-  };
-
-  function decryptRing(body, ring) {
-    return consuming(parse(body), (parsed) =>
-      throughRing(
-        parsed,
-        ring,
-        (engine, material, wrapped) => unwrapSync(engine.sync ? engine : wasmEngine, material, wrapped),
-        (p, aesKey, engine, index) => withIndex(open(p, aesKey, engine.sync ? engine : wasmEngine), index),
-      ),
-    );
-  }
-
-  function decryptRingAsync(body, ring) {
-    return consumingAsync(parse(body), (parsed) =>
-      throughRing(parsed, ring, unwrapAsync, async (p, aesKey, engine, index) =>
-        withIndex(await (engine.openAsync ? openAsync(p, aesKey, engine) : open(p, aesKey, engine)), index),
-      ),
-    );
   }
 
   /** Decrypts a request body (string, bytes, or parsed object) with the key's engine. */
   function decryptRequest(body, key) {
     try {
-      if (key instanceof FlowKeyRing) return decryptRingAsync(body, key);
+      if (key instanceof FlowKeyRing) {
+        return consumingAsync(parse(body), (parsed) => throughRing(parsed, key, asyncSteps));
+      }
       const [material, engine] = materialOf(key);
       // A synchronous engine (node:crypto, wasm) runs now: no extra turns of the event loop.
       if (engine.sync) return Promise.resolve(decryptWith(engine, material, body));
-      return decryptAsync(engine, material, body);
+      return consumingAsync(parse(body), async (parsed) => {
+        const aesKey = await unwrapAsync(engine, material, call(() => parsed.request.encryptedAesKey));
+        return asyncSteps.open(parsed, aesKey, engine);
+      });
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  function decryptAsync(engine, material, body) {
-    return consumingAsync(parse(body), async (parsed) => {
-      const aesKey = await unwrapAsync(engine, material, call(() => parsed.request.encryptedAesKey));
-      return engine.openAsync ? openAsync(parsed, aesKey, engine) : open(parsed, aesKey, engine);
-    });
   }
 
   function decryptWith(engine, material, body) {
@@ -324,9 +321,9 @@ export function createRequests(rt, keys, { encryptResponse }, { flowRequest }, {
 
   /** As decryptRequest, synchronously: an asynchronous engine (WebCrypto) is replaced by wasm. */
   function decryptRequestSync(body, key) {
-    if (key instanceof FlowKeyRing) return decryptRing(body, key);
+    if (key instanceof FlowKeyRing) return consuming(parse(body), (parsed) => throughRing(parsed, key, syncSteps));
     const [material, engine] = materialOf(key);
-    return decryptWith(engine.sync ? engine : wasmEngine, material, body);
+    return decryptWith(syncSteps.engine(engine), material, body);
   }
 
   /**
