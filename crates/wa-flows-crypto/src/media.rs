@@ -72,7 +72,7 @@ use zeroize::{Zeroize, Zeroizing};
 pub(crate) use self::engine::new_mac;
 use self::engine::{BLOCK_LEN, Engine, Parts, ciphertext_len, decrypt_into};
 pub use self::metadata::MediaMetadata;
-pub use self::stream::{MediaDecryptor, MediaVerifier};
+pub use self::stream::{MediaDecryptor, MediaStreamSplit, MediaVerifier};
 use crate::error::{Error, Result};
 
 /// Decrypts a whole CDN file and verifies it.

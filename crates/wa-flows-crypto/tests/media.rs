@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use wa_flows_crypto::Error;
 use wa_flows_crypto::client::{SealedMedia, seal_media, seal_media_with};
 use wa_flows_crypto::media::{
-    MediaDecryptor, MediaMetadata, MediaVerifier, decrypt_media_content,
+    MediaDecryptor, MediaMetadata, MediaStreamSplit, MediaVerifier, checks, decrypt_media_content,
     decrypt_media_content_in_place,
 };
 
@@ -90,6 +90,60 @@ fn verify(file_chunks: &[&[u8]], metadata: &MediaMetadata) -> Result<(), Error> 
     verifier.finish()
 }
 
+/// A streaming decryptor as a platform builds one (Node's, over node:crypto): its own
+/// primitives (RustCrypto's here), the core's [`MediaStreamSplit`] to split the file, and the
+/// core's [`checks`] at the end. Asserts that it releases what [`MediaDecryptor`] releases.
+fn split_stream(file_chunks: &[&[u8]], metadata: &MediaMetadata) -> Result<Vec<u8>, Error> {
+    use aes::cipher::{BlockModeDecrypt, KeyIvInit};
+    use hmac::{KeyInit, Mac};
+
+    let mut split = MediaStreamSplit::new();
+    let mut decryptor = MediaDecryptor::new(metadata);
+    let mut file_hash = Sha256::new();
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(metadata.hmac_key()).unwrap();
+    mac.update(metadata.iv());
+    let mut cbc = cbc::Decryptor::<aes::Aes256>::new(
+        &(*metadata.encryption_key()).into(),
+        &(*metadata.iv()).into(),
+    );
+    let mut plaintext_hash = Sha256::new();
+    let mut held = Vec::new();
+    let mut plaintext = Vec::new();
+    for chunk in file_chunks {
+        file_hash.update(chunk);
+        let released = split.update(chunk.len());
+        assert_eq!(released, decryptor.update_output_len(chunk.len()));
+        let mut joined = std::mem::take(&mut held);
+        joined.extend_from_slice(chunk);
+        let (ciphertext, rest) = joined.split_at(released);
+        held = rest.to_vec();
+        assert_eq!(held.len(), split.held_len());
+        mac.update(ciphertext);
+        for block in ciphertext.chunks_exact(16) {
+            let mut block = aes::Block::try_from(block).unwrap();
+            cbc.decrypt_block(&mut block);
+            plaintext_hash.update(block);
+            plaintext.extend_from_slice(&block);
+        }
+        let mut reference = Vec::new();
+        decryptor.update(chunk, &mut reference);
+        assert_eq!(plaintext[plaintext.len() - released..], reference[..]);
+    }
+    assert_eq!(split.bytes_processed(), decryptor.bytes_processed());
+    let last_len = split.finish()?;
+    let (last, tag) = held.split_at(last_len);
+    checks::check_encrypted_hash(metadata, &file_hash.finalize().into())?;
+    mac.update(last);
+    checks::check_mac(&mac.finalize().into_bytes(), tag.try_into().unwrap())?;
+    let mut last = aes::Block::try_from(last).unwrap();
+    cbc.decrypt_block(&mut last);
+    let kept = checks::check_padding(&last.into())?;
+    plaintext_hash.update(&last[..kept]);
+    checks::check_plaintext_hash(metadata, &plaintext_hash.finalize().into())?;
+    plaintext.extend_from_slice(&last[..kept]);
+    Ok(plaintext)
+}
+
 fn in_place(file: &[u8], metadata: &MediaMetadata) -> Result<Vec<u8>, Error> {
     let mut buffer = file.to_vec();
     match decrypt_media_content_in_place(&mut buffer, metadata) {
@@ -125,6 +179,11 @@ fn every_path(file: &[u8], metadata: &MediaMetadata) -> Result<Vec<u8>, Error> {
             stream_into(&file_chunks, metadata),
             one_shot,
             "update_into, chunks of {size}"
+        );
+        assert_eq!(
+            split_stream(&file_chunks, metadata),
+            one_shot,
+            "MediaStreamSplit, chunks of {size}"
         );
         let verified = verify(&file_chunks, metadata);
         match &one_shot {
@@ -352,6 +411,7 @@ proptest! {
         let file_chunks = cut(&sealed.cdn_file, &cuts);
         prop_assert_eq!(stream(&file_chunks, metadata), Ok(plaintext.clone()));
         prop_assert_eq!(stream_into(&file_chunks, metadata), Ok(plaintext.clone()));
+        prop_assert_eq!(split_stream(&file_chunks, metadata), Ok(plaintext.clone()));
         prop_assert_eq!(verify(&file_chunks, metadata), Ok(()));
         prop_assert_eq!(in_place(&sealed.cdn_file, metadata), Ok(plaintext.clone()));
         // The metadata survives its JSON form.

@@ -270,6 +270,12 @@ pub(crate) fn decrypt_into(
     }
 }
 
+/// The hold-back policy: of `held` bytes kept and `incoming` new ones, how many may be released,
+/// keeping at least `keep` and releasing a multiple of `align`.
+pub(crate) const fn releasable(held: usize, incoming: usize, keep: usize, align: usize) -> usize {
+    held.saturating_add(incoming).saturating_sub(keep) / align * align
+}
+
 /// Bytes received but not yet released: what a streaming pass must hold back.
 ///
 /// The streaming decryptor keeps the last 10 bytes (they may be the MAC) and at least one more
@@ -297,8 +303,7 @@ impl Held {
 
     /// How many bytes feeding `incoming` more bytes will release under the policy.
     pub(crate) const fn releasable(&self, incoming: usize, keep: usize, align: usize) -> usize {
-        let available = self.len.saturating_add(incoming);
-        available.saturating_sub(keep) / align * align
+        releasable(self.len, incoming, keep, align)
     }
 
     /// Feeds `chunk`: passes the bytes that may be released, in order, to `release` (straight

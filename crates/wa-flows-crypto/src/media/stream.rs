@@ -5,6 +5,7 @@ use core::fmt;
 use super::MediaMetadata;
 use super::engine::{
     Authenticator, BLOCK_LEN, CHUNK_LEN, Engine, Held, MAC_LEN, Sink, ciphertext_len, decrypt_into,
+    releasable,
 };
 use crate::error::{Error, Result};
 
@@ -318,5 +319,84 @@ impl fmt::Debug for MediaVerifier {
         f.debug_struct("MediaVerifier")
             .field("bytes_processed", &self.bytes_processed)
             .finish_non_exhaustive()
+    }
+}
+
+/// How a media file fed in chunks splits, for a streaming decryptor whose primitives run
+/// elsewhere (a platform's AES-256-CBC, HMAC-SHA256 and SHA-256, as in Node): which bytes are
+/// ciphertext to authenticate and decrypt now, and which to hold back until the end (the MAC,
+/// and the last block, whose padding only [`finish`](Self::finish) may release).
+///
+/// It counts; the caller keeps the held bytes (at most 26), and hands its primitives' outputs
+/// to [`checks`](super::checks) at the end, in the order `finish` documents. The split is
+/// [`MediaDecryptor`]'s, so both release the same plaintext for the same chunks.
+///
+/// # Example
+/// ```
+/// use wa_flows_crypto::media::MediaStreamSplit;
+///
+/// let mut split = MediaStreamSplit::new();
+/// // 100 bytes arrive: nothing was held, so the first 80 are ciphertext to process now.
+/// assert_eq!(split.update(100), 80);
+/// assert_eq!(split.held_len(), 20);
+/// // 6 more: of the 26 held ones none can go (the last block and the MAC may be all of them).
+/// assert_eq!(split.update(6), 0);
+/// // The file ended: held[..16] is the last ciphertext block, held[16..] the MAC.
+/// assert_eq!(split.finish()?, 16);
+/// # Ok::<(), wa_flows_crypto::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MediaStreamSplit {
+    held_len: usize,
+    bytes_processed: u64,
+}
+
+impl MediaStreamSplit {
+    /// Starts a file.
+    pub const fn new() -> Self {
+        MediaStreamSplit {
+            held_len: 0,
+            bytes_processed: 0,
+        }
+    }
+
+    /// Feeds `chunk_len` more bytes of the CDN file. Returns how many bytes at the start of
+    /// (the held bytes ‖ the chunk) are ciphertext to authenticate and decrypt now, a multiple
+    /// of 16; the caller holds the rest back ([`held_len`](Self::held_len) bytes).
+    pub fn update(&mut self, chunk_len: usize) -> usize {
+        let released = releasable(self.held_len, chunk_len, DECRYPTOR_KEEP, BLOCK_LEN);
+        self.held_len = self.held_len.saturating_add(chunk_len) - released;
+        self.bytes_processed = self.bytes_processed.saturating_add(chunk_len as u64);
+        released
+    }
+
+    /// How many bytes the caller holds back now: at most 26.
+    pub const fn held_len(&self) -> usize {
+        self.held_len
+    }
+
+    /// How many bytes of the CDN file have been fed so far.
+    pub const fn bytes_processed(&self) -> u64 {
+        self.bytes_processed
+    }
+
+    /// Ends the file and checks its length rules. Returns the length of the last ciphertext
+    /// block at the start of the held bytes; the MAC follows it. The caller then runs, in this
+    /// order, [`check_encrypted_hash`](super::checks::check_encrypted_hash),
+    /// [`check_mac`](super::checks::check_mac) (after authenticating the last block),
+    /// [`check_padding`](super::checks::check_padding) on the decrypted last block, and
+    /// [`check_plaintext_hash`](super::checks::check_plaintext_hash): the order and the errors
+    /// of [`MediaDecryptor::finish`].
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if the file's length is impossible, as for
+    /// [`MediaDecryptor::finish`].
+    pub fn finish(&self) -> Result<usize> {
+        ciphertext_len(self.bytes_processed)?;
+        if self.held_len == BLOCK_LEN + MAC_LEN {
+            Ok(BLOCK_LEN)
+        } else {
+            Err(Error::Malformed("the media file is incomplete"))
+        }
     }
 }
