@@ -10,8 +10,9 @@ const encoder = new TextEncoder();
 /**
  * @param {ReturnType<import('./runtime.mjs').createRuntime>} rt
  * @param {ReturnType<import('./key.mjs').createKeys>} keys
+ * @param {ReturnType<import('./response.mjs').createResponse>} response
  */
-export function createFlow(rt, { dersOf }) {
+export function createFlow(rt, { dersOf }, { seal }) {
   const { wasm, call, release } = rt;
 
   /** The plaintext each request object carries, for verifyFlowTokenSignature. */
@@ -90,8 +91,7 @@ export function createFlow(rt, { dersOf }) {
 
     /** Encrypts the answer (object → JSON, string, or bytes); the base64 body to send with 200. */
     respond(answer) {
-      const data = answerBytes(answer, 'answer');
-      return call(() => wasm.encryptResponse(data, this.#aesKey, this.#iv));
+      return seal(answerBytes(answer, 'answer'), this.#aesKey, this.#iv);
     }
 
     /** For a flow token the application refuses: `{ status: 427, body }`, the encrypted `{"error_msg": message}`. */

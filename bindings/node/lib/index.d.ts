@@ -178,9 +178,11 @@ export declare function decryptMediaContent(
  * Streaming media decryption in constant memory; also a TransformStream
  * (`response.body.pipeThrough(new MediaDecryptor(metadata))`), which errors if a final check
  * fails. Released plaintext is unverified until `finish()` returns or the stream closes.
+ * `options.engine` picks the engine, as for `decryptMediaContent`; every engine releases the
+ * same bytes for the same chunks and fails with the same errors.
  */
 export declare class MediaDecryptor extends TransformStream<Bytes, Uint8Array> {
-  constructor(encryptionMetadata: EncryptionMetadata);
+  constructor(encryptionMetadata: EncryptionMetadata, options?: { engine?: MediaEngine });
   /** Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases. */
   update(chunk: Bytes): Uint8Array;
   /** Runs every check and returns the last plaintext bytes; throws FlowCryptoError. */

@@ -2,7 +2,7 @@
 // decryption (MediaVerifier). The core parses the metadata and runs every check, in the
 // protocol's order; a platform engine computes only SHA-256, HMAC-SHA256 and AES-256-CBC.
 
-import { outputBytes } from './engines/output.mjs';
+import { outputBytes, wipe } from './engines/output.mjs';
 import { bytes, describe, jsonInput } from './input.mjs';
 
 /** Media chunks are fed to wasm at most this large, so linear memory stays small. */
@@ -10,9 +10,13 @@ const SLICE = 1 << 20;
 
 /**
  * @param {ReturnType<import('./runtime.mjs').createRuntime>} rt
- * @param {{ media?: object }} options a platform media engine: `{ name, sha256(bytes),
- *   hmacSha256(key, iv, ciphertext), aes256CbcNoPadding(key, iv, ciphertext) }`, the default
- *   for `decryptMediaContent`
+ * @param {{ media?: object }} options a platform media engine, the default for
+ *   `decryptMediaContent` and `MediaDecryptor`: `{ name, sha256(bytes), hmacSha256(key, iv,
+ *   ciphertext), aes256CbcNoPadding(key, iv, ciphertext), stream(encryptionKey, hmacKey, iv) }`,
+ *   where a stream is `{ file(bytes), ciphertext(bytes) → plaintext, plaintext(bytes), fileHash(),
+ *   mac(lastBlock), lastBlock(lastBlock) → padded plaintext, plaintextHash(unpadded tail) }`:
+ *   `file` is fed every byte, `ciphertext` the ciphertext to authenticate and decrypt, in order,
+ *   `plaintext` what was released, to hash, and the last four end the file
  */
 export function createMedia(rt, { media: platformMedia }) {
   const { wasm, call, release } = rt;
@@ -30,16 +34,17 @@ export function createMedia(rt, { media: platformMedia }) {
    * Streaming media decryption in constant memory, usable directly (`update`/`finish`) or as
    * a Web Streams TransformStream (`response.body.pipeThrough(new MediaDecryptor(meta))`).
    * Released plaintext is unverified until `finish` returns (the stream errors on a failed
-   * final check).
+   * final check). `options.engine` picks the engine, as for `decryptMediaContent`.
    */
   class MediaDecryptor extends TransformStream {
-    #inner;
+    #stream;
     #generation;
     #processed = 0;
 
-    constructor(encryptionMetadata) {
-      const metadata = metadataInput(encryptionMetadata);
-      const inner = call(() => new wasm.WasmMediaDecryptor(metadata));
+    constructor(encryptionMetadata, options = {}) {
+      const engine = pickEngine(options);
+      const stream =
+        engine === 'wasm' ? wasmStream(encryptionMetadata) : platformStream(platformMedia, encryptionMetadata);
       let self;
       super({
         transform(chunk, controller) {
@@ -52,30 +57,23 @@ export function createMedia(rt, { media: platformMedia }) {
         },
       });
       self = this;
-      this.#inner = inner;
+      this.#stream = stream;
       this.#generation = rt.generation;
     }
 
-    /** The wasm decryptor, if it is still in the current instance. */
+    /** The stream, if its wasm objects are still in the current instance. */
     #live() {
       if (this.#generation !== rt.generation) throw rt.internalError(true);
-      return this.#inner;
+      return this.#stream;
     }
 
     /** Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases. */
     update(chunk) {
       const data = bytes(chunk, 'chunk', { text: false });
-      const inner = this.#live();
+      const stream = this.#live();
+      const parts = sliced(data, stream.update);
       this.#processed += data.length;
-      if (data.length <= SLICE) return call(() => inner.update(data));
-      const parts = sliced(data, (slice) => call(() => inner.update(slice)));
-      const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-      let at = 0;
-      for (const part of parts) {
-        out.set(part, at);
-        at += part.length;
-      }
-      return out;
+      return parts.length === 1 ? parts[0] : joined(parts);
     }
 
     /**
@@ -84,14 +82,100 @@ export function createMedia(rt, { media: platformMedia }) {
      * stays until collected to say so).
      */
     finish() {
-      const inner = this.#live();
-      return call(() => inner.finish());
+      return this.#live().finish();
     }
 
     /** Bytes of the CDN file fed so far. */
     get bytesProcessed() {
       return this.#processed;
     }
+  }
+
+  /** The wasm engine's stream: the core's MediaDecryptor. */
+  function wasmStream(encryptionMetadata) {
+    const metadata = metadataInput(encryptionMetadata);
+    const inner = call(() => new wasm.WasmMediaDecryptor(metadata));
+    return {
+      update: (slice) => call(() => inner.update(slice)),
+      finish: () => call(() => inner.finish()),
+    };
+  }
+
+  /**
+   * A platform engine's stream: the core's MediaStreamSplit says which bytes are ciphertext to
+   * process now and which to hold back (the MAC and the last, padded block); the platform
+   * computes; the core runs the final checks on its outputs (finalChecks).
+   */
+  function platformStream(engine, encryptionMetadata) {
+    const input = metadataInput(encryptionMetadata);
+    const metadata = call(() => new wasm.WasmMediaMetadata(input));
+    const split = call(() => new wasm.WasmMediaStreamSplit());
+    const encryptionKey = call(() => metadata.encryptionKey);
+    const hmacKey = call(() => metadata.hmacKey);
+    let primitives;
+    try {
+      primitives = engine.stream(encryptionKey, hmacKey, call(() => metadata.iv));
+    } finally {
+      encryptionKey.fill(0);
+      hmacKey.fill(0);
+    }
+    let held = new Uint8Array(0);
+    return {
+      update(slice) {
+        const released = call(() => split.update(slice.length));
+        primitives.file(slice);
+        const fromHeld = Math.min(released, held.length);
+        const ciphertext =
+          fromHeld === 0
+            ? slice.subarray(0, released)
+            : joined([held.subarray(0, fromHeld), slice.subarray(0, released - fromHeld)]);
+        held = joined([held.subarray(fromHeld), slice.subarray(released - fromHeld)]);
+        if (released === 0) return new Uint8Array(0);
+        const plaintext = releasedBytes(primitives.ciphertext(ciphertext));
+        // Hashed as released, so the final check covers exactly what the caller got.
+        primitives.plaintext(plaintext);
+        return plaintext;
+      },
+      finish() {
+        try {
+          const lastBlockLength = call(() => split.finish());
+          const lastBlock = held.subarray(0, lastBlockLength);
+          let padded;
+          try {
+            return finalChecks(metadata, {
+              fileHash: () => primitives.fileHash(),
+              mac: () => primitives.mac(lastBlock),
+              tag: held.subarray(lastBlockLength),
+              lastBlock: () => {
+                const output = primitives.lastBlock(lastBlock);
+                padded = outputBytes(output);
+                wipe(output);
+                return padded;
+              },
+              plaintextHash: (kept) => primitives.plaintextHash(padded.subarray(0, kept)),
+            }).slice();
+          } finally {
+            padded?.fill(0);
+          }
+        } finally {
+          release(metadata);
+        }
+      },
+    };
+  }
+
+  /**
+   * The core's checks after the whole file, in the protocol's order (file hash, MAC, padding,
+   * plaintext hash), on what a platform engine computes when asked; returns the unpadded last
+   * block (a view of `lastBlock()`'s output).
+   */
+  function finalChecks(metadata, { fileHash, mac, tag, lastBlock, plaintextHash }) {
+    call(() => metadata.checkEncryptedHash(outputBytes(fileHash())));
+    call(() => metadata.checkMac(outputBytes(mac()), tag));
+    const block = lastBlock();
+    const kept = call(() => wasm.mediaCheckPadding(block));
+    call(() => metadata.checkPlaintextHash(outputBytes(plaintextHash(kept))));
+    return block.subarray(0, kept);
   }
 
   /**
@@ -145,16 +229,22 @@ export function createMedia(rt, { media: platformMedia }) {
 
   const mediaEngines = Object.freeze(platformMedia ? [platformMedia.name, 'wasm'] : ['wasm']);
 
-  /**
-   * Decrypts and verifies a whole CDN file. Returns the plaintext only if every check passed.
-   * `options.engine` picks the engine (`mediaEngines`; the platform's by default, else wasm).
-   */
-  async function decryptMediaContent(cdnFile, encryptionMetadata, options = {}) {
+  /** The media engine `options.engine` names: the platform's by default, else wasm. */
+  function pickEngine(options) {
     const engine = options?.engine ?? mediaEngines[0];
     if (!mediaEngines.includes(engine)) {
       const named = typeof engine === 'string' ? JSON.stringify(engine) : describe(engine);
       throw new TypeError(`unknown media engine ${named}; available: ${mediaEngines.join(', ')}`);
     }
+    return engine;
+  }
+
+  /**
+   * Decrypts and verifies a whole CDN file. Returns the plaintext only if every check passed.
+   * `options.engine` picks the engine (`mediaEngines`; the platform's by default, else wasm).
+   */
+  async function decryptMediaContent(cdnFile, encryptionMetadata, options = {}) {
+    const engine = pickEngine(options);
     const file = bytes(cdnFile, 'cdnFile', { text: false });
     if (engine === 'wasm') return decryptMediaWasm(file, encryptionMetadata);
     return decryptMediaPlatform(platformMedia, file, encryptionMetadata);
@@ -187,6 +277,7 @@ export function createMedia(rt, { media: platformMedia }) {
   /**
    * A platform engine computes the primitives; the core parses the metadata, splits the file
    * and runs every check on their outputs, in the protocol's order (media::checks in the core).
+   * The ciphertext is decrypted only once the MAC has passed.
    */
   function decryptMediaPlatform(engine, file, encryptionMetadata) {
     const input = metadataInput(encryptionMetadata);
@@ -196,25 +287,27 @@ export function createMedia(rt, { media: platformMedia }) {
     try {
       const ciphertextLength = call(() => wasm.mediaCiphertextLength(file.length));
       const ciphertext = file.subarray(0, ciphertextLength);
-      const tag = file.subarray(ciphertextLength);
       const iv = call(() => metadata.iv);
-      const fileHash = outputBytes(engine.sha256(file));
-      call(() => metadata.checkEncryptedHash(fileHash));
-      const hmacKey = call(() => metadata.hmacKey);
-      secrets.push(hmacKey);
-      const mac = outputBytes(engine.hmacSha256(hmacKey, iv, ciphertext));
-      call(() => metadata.checkMac(mac, tag));
-      const encryptionKey = call(() => metadata.encryptionKey);
-      secrets.push(encryptionKey);
-      padded = engine.aes256CbcNoPadding(encryptionKey, iv, ciphertext);
       const lastBlockStart = call(() => wasm.mediaLastBlockStart(ciphertextLength));
-      const lastBlock = outputBytes(padded.subarray(lastBlockStart, ciphertextLength));
-      secrets.push(lastBlock);
-      const length = lastBlockStart + call(() => wasm.mediaCheckPadding(lastBlock));
-      const plaintext = padded.subarray(0, length);
-      const plaintextHash = outputBytes(engine.sha256(plaintext));
-      call(() => metadata.checkPlaintextHash(plaintextHash));
-      return plaintext;
+      const kept = finalChecks(metadata, {
+        fileHash: () => engine.sha256(file),
+        mac: () => {
+          const hmacKey = call(() => metadata.hmacKey);
+          secrets.push(hmacKey);
+          return engine.hmacSha256(hmacKey, iv, ciphertext);
+        },
+        tag: file.subarray(ciphertextLength),
+        lastBlock: () => {
+          const encryptionKey = call(() => metadata.encryptionKey);
+          secrets.push(encryptionKey);
+          padded = engine.aes256CbcNoPadding(encryptionKey, iv, ciphertext);
+          const lastBlock = outputBytes(padded.subarray(lastBlockStart, ciphertextLength));
+          secrets.push(lastBlock);
+          return lastBlock;
+        },
+        plaintextHash: (length) => engine.sha256(padded.subarray(0, lastBlockStart + length)),
+      });
+      return padded.subarray(0, lastBlockStart + kept.length);
     } catch (error) {
       padded?.fill(0);
       throw error;
@@ -225,4 +318,20 @@ export function createMedia(rt, { media: platformMedia }) {
   }
 
   return { MediaDecryptor, MediaVerifier, decryptMediaContent, mediaEngines };
+}
+
+/** One array of the parts' bytes, in order. */
+function joined(parts) {
+  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Released plaintext from a platform engine: its own array if it is a plain one, else a copy. */
+function releasedBytes(value) {
+  return value instanceof Uint8Array && value.constructor === Uint8Array ? value : outputBytes(value);
 }

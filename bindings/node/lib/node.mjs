@@ -4,7 +4,7 @@
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as wasm from '../pkg/wa_flows_crypto_wasm.js';
-import { nodeCanonicalBase64, nodeEngine, nodeMediaEngine } from './engines/node.mjs';
+import { nodeCanonicalBase64, nodeEngine, nodeMediaEngine, nodeResponseEngine } from './engines/node.mjs';
 import { webCryptoEngine } from './engines/webcrypto.mjs';
 import { registerPlatform } from './platform.mjs';
 
@@ -15,6 +15,7 @@ registerPlatform({
   engines: { node: nodeEngine, webcrypto: webCryptoEngine(webcrypto.subtle) },
   defaultEngine: 'node',
   media: nodeMediaEngine,
+  response: nodeResponseEngine,
   base64: nodeCanonicalBase64,
 });
 

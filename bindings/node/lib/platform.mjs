@@ -20,15 +20,16 @@ import { createSignatures } from './signature.mjs';
  *   in `decryptRequest`
  * @param {string} options.defaultEngine the engine new keys use
  * @param {object} [options.media] a platform media engine (see media.mjs)
+ * @param {object} [options.response] a platform AES-128-GCM for responses (see response.mjs)
  * @param {(text: string) => Uint8Array | null} [options.base64] the platform's canonical
  *   base64 decoder (see request.mjs)
  * @returns every public name of the package
  */
-export function createApi({ wasm, engines, defaultEngine, media, base64 }) {
+export function createApi({ wasm, engines, defaultEngine, media, response: responseEngine, base64 }) {
   const rt = createRuntime(wasm);
   const keys = createKeys(rt, { engines, defaultEngine });
-  const response = createResponse(rt);
-  const flow = createFlow(rt, keys);
+  const response = createResponse(rt, { response: responseEngine });
+  const flow = createFlow(rt, keys, response);
   const requests = createRequests(rt, keys, response, flow, { base64 });
   flow.useDecryptRequest(requests.decryptRequest);
   const signatures = createSignatures(rt, flow, requests);

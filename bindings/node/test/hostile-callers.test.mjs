@@ -515,7 +515,7 @@ describe('a trap inside the wasm module', () => {
     const { cdnFile, metadata } = sealMedia(Buffer.alloc(1 << 20));
     exhaustMemory();
     await assert.rejects(decryptMediaContent(cdnFile, metadata, { engine: 'wasm' }), isCode('internal', 500));
-    const decryptor = new MediaDecryptor(metadata);
+    const decryptor = new MediaDecryptor(metadata, { engine: 'wasm' });
     exhaustMemory();
     assert.throws(() => decryptor.update(cdnFile), isCode('internal', 500));
     await heapIntact();

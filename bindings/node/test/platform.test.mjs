@@ -2,10 +2,11 @@
 // a host whose primitive lies is caught by the core with the wasm path's own error, and the
 // routes really are taken. Runs createApi directly with instrumented engines.
 import assert from 'node:assert/strict';
-import { createDecipheriv, createHash, createHmac } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 
-import { FlowPrivateKey, decryptMediaContent, decryptRequestSync } from 'wa-flows-crypto';
+import { FlowPrivateKey, decryptMediaContent, decryptRequestSync, encryptResponse } from 'wa-flows-crypto';
+import { nodeMediaEngine } from '../lib/engines/node.mjs';
 import { createApi } from '../lib/platform.mjs';
 import * as wasm from '../pkg/wa_flows_crypto_wasm.js';
 import { hex, loadVectors, vectorFile } from './support/vectors.mjs';
@@ -28,6 +29,10 @@ const honestMedia = {
     this.calls.push('cbc');
     const decipher = createDecipheriv('aes-256-cbc', key, iv).setAutoPadding(false);
     return new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
+  },
+  stream(encryptionKey, hmacKey, iv) {
+    this.calls.push('stream');
+    return nodeMediaEngine.stream(encryptionKey, hmacKey, iv);
   },
 };
 
@@ -115,6 +120,102 @@ describe('media through a platform engine', () => {
       assert.equal(got, await wasmError(vector.metadata, file.subarray(0, length)));
     }
     assert.deepEqual(engine.calls, []);
+  });
+});
+
+describe('media streams through a platform engine', () => {
+  const vector = media.vectors.find((v) => v.name === 'size_1000');
+  const file = vectorFile(vector.file);
+  const plaintext = vectorFile(vector.expect.plaintext_file);
+
+  /** The outcome of streaming `bytes` in 100-byte chunks through `api`'s default engine. */
+  function streamed(api, bytes, options) {
+    try {
+      const decryptor = new api.MediaDecryptor(vector.metadata, options);
+      const parts = [];
+      for (let at = 0; at < bytes.length; at += 100) parts.push(decryptor.update(bytes.subarray(at, at + 100)));
+      parts.push(decryptor.finish());
+      return hex(Buffer.concat(parts));
+    } catch (error) {
+      return `${error.code}: ${error.message}`;
+    }
+  }
+
+  /** An engine whose stream's `name` primitive is replaced by `lie(honest)`. */
+  function lying(name, lie) {
+    return {
+      ...honestMedia,
+      calls: [],
+      stream(...args) {
+        const honest = nodeMediaEngine.stream(...args);
+        return { ...honest, [name]: lie(honest[name]) };
+      },
+    };
+  }
+
+  test('MediaDecryptor streams through the platform engine; the wasm engine leaves it alone', () => {
+    const engine = { ...honestMedia, calls: [] };
+    const api = apiWith(engine);
+    assert.equal(streamed(api, file), hex(plaintext));
+    assert.deepEqual(engine.calls, ['stream']);
+    engine.calls.length = 0;
+    assert.equal(streamed(api, file, { engine: 'wasm' }), hex(plaintext));
+    assert.deepEqual(engine.calls, []);
+  });
+
+  test('whatever a stream primitive computes wrongly, the core fails the file as wasm would', () => {
+    const api = apiWith(honestMedia);
+    const tampered = Buffer.from(file);
+    tampered[0] ^= 1;
+    const zeros = (length) => () => new Uint8Array(length);
+    assert.equal(streamed(apiWith(lying('fileHash', () => zeros(32))), file), streamed(api, tampered, { engine: 'wasm' }));
+    for (const mac of [zeros(32), zeros(3), () => 'not bytes']) {
+      assert.match(streamed(apiWith(lying('mac', () => mac)), file), /^hmac_mismatch: /);
+    }
+    assert.match(streamed(apiWith(lying('lastBlock', () => zeros(16))), file), /^padding: /);
+    // Released bytes that are not what the ciphertext decrypts to fail the plaintext hash,
+    // which covers what was released, not what the engine hashed.
+    const flipped = (ciphertext) => (bytes) => {
+      const out = ciphertext(bytes);
+      if (out.length > 0) out[0] ^= 1;
+      return out;
+    };
+    assert.match(streamed(apiWith(lying('ciphertext', flipped)), file), /^plaintext_hash_mismatch: /);
+    for (const length of [0, 9, 10, 25, 27]) {
+      assert.equal(streamed(apiWith(honestMedia), file.subarray(0, length)), streamed(api, file.subarray(0, length), { engine: 'wasm' }));
+    }
+  });
+});
+
+describe('responses through a platform AES-GCM', () => {
+  const core = createApi({ wasm, engines: {}, defaultEngine: 'wasm' });
+
+  test('node:crypto seals every length exactly as the core does', () => {
+    for (const length of [0, 1, 15, 16, 17, 1000, 10_000, 65_537]) {
+      const aesKey = randomBytes(16);
+      const iv = randomBytes(16);
+      const answer = randomBytes(length);
+      assert.equal(encryptResponse(answer, aesKey, iv), core.encryptResponse(answer, aesKey, iv), `${length} bytes`);
+    }
+  });
+
+  test('the core checks the key and IV lengths', () => {
+    for (const [aesKey, iv] of [
+      [new Uint8Array(15), new Uint8Array(16)],
+      [new Uint8Array(32), new Uint8Array(16)],
+      [new Uint8Array(16), new Uint8Array(12)],
+    ]) {
+      const error = (api) => {
+        try {
+          api.encryptResponse('{}', aesKey, iv);
+          return 'ok';
+        } catch (caught) {
+          return `${caught.code}: ${caught.message}`;
+        }
+      };
+      assert.match(error({ encryptResponse }), /^malformed: /);
+      assert.equal(error({ encryptResponse }), error(core));
+    }
   });
 });
 

@@ -271,15 +271,22 @@ describe('media.json', () => {
       // The metadata as JSON text gives the same result.
       assert.deepEqual(await mediaOutcome(() => decryptMediaContent(file, JSON.stringify(vector.metadata))), oneShot);
 
-      // Streaming with update/finish equals the one-shot result, for random chunkings.
+      // Streaming with update/finish equals the one-shot result, for random chunkings, through
+      // every engine; each update releases the same bytes in every engine.
       for (let seed = 1; seed <= 8; seed += 1) {
-        const streamed = await mediaOutcome(() => {
-          const decryptor = new MediaDecryptor(vector.metadata);
-          const parts = randomChunks(file, prng(seed)).map((chunk) => decryptor.update(chunk));
-          parts.push(decryptor.finish());
-          return concat(parts);
-        });
-        assert.deepEqual(streamed, oneShot, `update/finish, seed ${seed}`);
+        const chunks = randomChunks(file, prng(seed));
+        const released = [];
+        for (const engine of mediaEngines) {
+          const streamed = await mediaOutcome(() => {
+            const decryptor = new MediaDecryptor(vector.metadata, { engine });
+            const parts = chunks.map((chunk) => decryptor.update(chunk));
+            released.push(parts.map((part) => part.length));
+            parts.push(decryptor.finish());
+            return concat(parts);
+          });
+          assert.deepEqual(streamed, oneShot, `update/finish, ${engine}, seed ${seed}`);
+        }
+        for (const lengths of released) assert.deepEqual(lengths, released[0], `released per update, seed ${seed}`);
       }
 
       // As a TransformStream: the same plaintext, or the stream errors with the same code.
@@ -303,12 +310,20 @@ describe('media.json', () => {
 
   test('a decryptor cannot be finished twice: the core says already_finished', () => {
     const vector = media.vectors.find((v) => v.name === 'size_1000');
-    const decryptor = new MediaDecryptor(vector.metadata);
-    decryptor.update(vectorFile(vector.file));
-    decryptor.finish();
     const finished = { name: 'FlowCryptoError', code: 'already_finished', httpStatus: null };
-    assert.throws(() => decryptor.finish(), finished);
-    assert.throws(() => decryptor.update(new Uint8Array(1)), finished);
+    for (const engine of mediaEngines) {
+      const decryptor = new MediaDecryptor(vector.metadata, { engine });
+      decryptor.update(vectorFile(vector.file));
+      decryptor.finish();
+      assert.throws(() => decryptor.finish(), finished, engine);
+      assert.throws(() => decryptor.update(new Uint8Array(1)), finished, engine);
+      // A failed finish ends the stream too.
+      const failed = new MediaDecryptor(vector.metadata, { engine });
+      failed.update(vectorFile(vector.file).subarray(1));
+      assert.throws(() => failed.finish(), { code: 'malformed' }, engine);
+      assert.throws(() => failed.finish(), finished, engine);
+    }
+    assert.throws(() => new MediaDecryptor(vector.metadata, { engine: 'openssl' }), TypeError);
   });
 
   test('bad metadata is malformed at construction', () => {

@@ -26,10 +26,11 @@ pub use flow::{
 };
 pub use key::WasmPrivateKey;
 pub use media::{
-    WasmMediaDecryptor, WasmMediaMetadata, WasmMediaVerifier, decrypt_media_content,
-    media_check_padding, media_ciphertext_length, media_last_block_start, media_metadata_fields,
+    WasmMediaDecryptor, WasmMediaMetadata, WasmMediaStreamSplit, WasmMediaVerifier,
+    decrypt_media_content, media_check_padding, media_ciphertext_length, media_last_block_start,
+    media_metadata_fields,
 };
 pub use request::{
     WasmRequest, encrypt_response, host_unwrapped, parse_request, request_fields,
-    request_from_parts, sign, verify_signature,
+    request_from_parts, response_iv, sign, verify_signature,
 };

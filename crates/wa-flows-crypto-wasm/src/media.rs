@@ -2,7 +2,9 @@
 
 use js_sys::Uint8Array;
 use wa_flows_crypto::Error;
-use wa_flows_crypto::media::{MediaDecryptor, MediaMetadata, MediaVerifier, checks};
+use wa_flows_crypto::media::{
+    MediaDecryptor, MediaMetadata, MediaStreamSplit, MediaVerifier, checks,
+};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroize as _;
 
@@ -227,6 +229,59 @@ impl WasmMediaMetadata {
         let computed =
             <&[u8; 32]>::try_from(computed).map_err(|_| to_js(&Error::PlaintextHashMismatch))?;
         checks::check_plaintext_hash(&self.inner, computed).into_js()
+    }
+}
+
+/// How a file streamed through a host's primitives splits ([`MediaStreamSplit`]): which bytes
+/// are ciphertext to authenticate and decrypt now, and which the host holds back. The host
+/// then hands its outputs to a [`WasmMediaMetadata`]'s checks and [`media_check_padding`],
+/// in the order of their numbers.
+#[wasm_bindgen]
+pub struct WasmMediaStreamSplit {
+    inner: Option<MediaStreamSplit>,
+}
+
+impl Default for WasmMediaStreamSplit {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl WasmMediaStreamSplit {
+    /// Starts a file.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> WasmMediaStreamSplit {
+        WasmMediaStreamSplit {
+            inner: Some(MediaStreamSplit::new()),
+        }
+    }
+
+    /// Feeds `chunk_len` more bytes; returns how many at the start of (held ‖ chunk) are
+    /// ciphertext to process now. The host holds back the rest.
+    ///
+    /// # Errors
+    /// `already_finished` after [`finish`](Self::finish).
+    pub fn update(&mut self, chunk_len: u32) -> Result<u32, JsValue> {
+        let split = self.inner.as_mut().ok_or_else(finished)?;
+        // A wasm32 usize is a u32, so the count fits back.
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(split.update(chunk_len as usize) as u32)
+    }
+
+    /// How many bytes the host holds back now.
+    #[wasm_bindgen(getter, js_name = heldLength)]
+    pub fn held_length(&self) -> usize {
+        self.inner.as_ref().map_or(0, MediaStreamSplit::held_len)
+    }
+
+    /// Check 1, at the end of the file: its length rules. Returns the length of the last
+    /// ciphertext block at the start of the held bytes; the MAC follows it.
+    ///
+    /// # Errors
+    /// `malformed` as the core reports it; `already_finished` if called twice.
+    pub fn finish(&mut self) -> Result<usize, JsValue> {
+        self.inner.take().ok_or_else(finished)?.finish().into_js()
     }
 }
 

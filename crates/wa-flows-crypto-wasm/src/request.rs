@@ -169,6 +169,18 @@ pub fn encrypt_response(response: &[u8], aes_key: &[u8], iv: &[u8]) -> Result<St
         .map(|key| wa_flows_crypto::encrypt_response(response, &key))
 }
 
+/// The IV a response is sealed with, for a host that runs AES-128-GCM itself (`node:crypto`)
+/// and base64-encodes ciphertext ‖ tag: the request's IV with every bit inverted.
+///
+/// # Errors
+/// `malformed` unless the key and IV are 16 bytes each, as for [`encrypt_response`].
+#[wasm_bindgen(js_name = responseIv)]
+pub fn response_iv(aes_key: &[u8], iv: &[u8]) -> Result<Vec<u8>, JsValue> {
+    ResponseKey::from_slices(aes_key, iv)
+        .into_js()
+        .map(|key| key.response_iv().to_vec())
+}
+
 /// Whether `header` (an `X-Hub-Signature-256` value) authenticates `raw_body` with
 /// `app_secret`. A missing header is `undefined`/`null`.
 ///

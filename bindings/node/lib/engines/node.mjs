@@ -1,8 +1,9 @@
-// The node:crypto engines (OpenSSL): the RSA unwrap and AES-128-GCM of a request, and
-// SHA-256, HMAC-SHA256 and AES-256-CBC of a media file, and Node's base64 decoder. They
+// The node:crypto engines (OpenSSL): the RSA unwrap and AES-128-GCM of a request and of its
+// response, SHA-256, HMAC-SHA256 and AES-256-CBC of a media file, and Node's base64 decoder. They
 // compute; the core checks every output.
 import {
   constants,
+  createCipheriv,
   createDecipheriv,
   createHash,
   createHmac,
@@ -27,6 +28,16 @@ export const nodeEngine = {
   },
 };
 
+export const nodeResponseEngine = {
+  // AES-128-GCM with the IV the core derived; the body is base64(ciphertext ‖ tag).
+  seal: (aesKey, responseIv, plaintext) => {
+    const cipher = createCipheriv('aes-128-gcm', aesKey, responseIv);
+    const head = cipher.update(plaintext);
+    const tail = cipher.final();
+    return Buffer.concat([head, tail, cipher.getAuthTag()]).toString('base64');
+  },
+};
+
 /** A Buffer as a plain Uint8Array over its own memory (copied if it shares a pooled slab). */
 function own(buffer) {
   if (buffer.byteOffset === 0 && buffer.buffer.byteLength === buffer.length) {
@@ -47,6 +58,30 @@ export const nodeMediaEngine = {
     const head = decipher.update(ciphertext);
     const tail = decipher.final();
     return own(tail.length === 0 ? head : Buffer.concat([head, tail]));
+  },
+  // One streaming pass; the core decides what is ciphertext, what is held back, and whether
+  // the digests pass.
+  stream: (encryptionKey, hmacKey, iv) => {
+    const fileHash = createHash('sha256');
+    const mac = createHmac('sha256', hmacKey).update(iv);
+    const decipher = createDecipheriv('aes-256-cbc', encryptionKey, iv).setAutoPadding(false);
+    const plaintextHash = createHash('sha256');
+    return {
+      file: (bytes) => {
+        fileHash.update(bytes);
+      },
+      ciphertext: (bytes) => {
+        mac.update(bytes);
+        return own(decipher.update(bytes));
+      },
+      plaintext: (bytes) => {
+        plaintextHash.update(bytes);
+      },
+      fileHash: () => fileHash.digest(),
+      mac: (lastBlock) => mac.update(lastBlock).digest(),
+      lastBlock: (lastBlock) => own(decipher.update(lastBlock)),
+      plaintextHash: (tail) => plaintextHash.update(tail).digest(),
+    };
   },
 };
 
