@@ -1003,6 +1003,47 @@ wfc_status wfc_encrypted_request_from_json(const uint8_t *body,
                                            struct wfc_encrypted_request **request_out);
 
 /**
+ * Builds a request from its three base64 fields, for hosts whose framework already parsed
+ * the body: the same request, and the same errors, as wfc_encrypted_request_from_json() on a
+ * body holding these strings.
+ *
+ * Errors: `WFC_STATUS_MALFORMED`, naming the field.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_encrypted_request_from_base64(const uint8_t *encrypted_flow_data,
+                                             size_t encrypted_flow_data_len,
+                                             const uint8_t *encrypted_aes_key,
+                                             size_t encrypted_aes_key_len,
+                                             const uint8_t *initial_vector,
+                                             size_t initial_vector_len,
+                                             struct wfc_encrypted_request **request_out);
+
+/**
+ * Decrypts a parsed request: both steps, as wfc_decrypt_request() does with the body.
+ *
+ * Errors: as wfc_decrypt_request(), parsing aside.
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_encrypted_request_decrypt(const struct wfc_encrypted_request *request,
+                                         const struct wfc_private_key *key,
+                                         struct wfc_decrypted_request **request_out);
+
+/**
+ * As wfc_encrypted_request_decrypt(), with the first key of the ring whose RSA-OAEP unwrap
+ * succeeds (see wfc_key_ring_decrypt_request()).
+ *
+ * # Safety
+ * Every pointer follows the conventions at the top of this header.
+ */
+wfc_status wfc_key_ring_decrypt(const struct wfc_encrypted_request *request,
+                                const struct wfc_key_ring *ring,
+                                struct wfc_decrypted_request **request_out);
+
+/**
  * Releases a parsed request. NULL is a no-op.
  *
  * # Safety

@@ -6,6 +6,7 @@
 
 static const char *vectors;
 static wfc_private_key *shared_key;
+static void test_request_from_base64(void);
 static uint8_t *shared_body;
 static size_t shared_body_len;
 
@@ -343,9 +344,79 @@ static void test_threads_and_round_trip(void) {
   wfc_decrypted_request_free(req);
   wfc_response_key_free(rk);
   test_rotation_configuration();
+  test_request_from_base64();
   wfc_private_key_free(shared_key);
   free_record(r, 10);
   free(pem);
+}
+
+/* The string value of `"name": "` in a JSON body written by json.dumps, or NULL. */
+static const uint8_t *json_string_field(const uint8_t *body, size_t body_len, const char *name,
+                                        size_t *len) {
+  char needle[64];
+  size_t n, i, j;
+  snprintf(needle, sizeof needle, "\"%s\": \"", name);
+  n = strlen(needle);
+  for (i = 0; i + n <= body_len; i++) {
+    if (memcmp(body + i, needle, n) == 0) {
+      for (j = i + n; j < body_len && body[j] != '"'; j++) {
+      }
+      *len = j - (i + n);
+      return body + i + n;
+    }
+  }
+  return NULL;
+}
+
+static void test_request_from_base64(void) {
+  static const char *fields[3] = {"encrypted_flow_data", "encrypted_aes_key", "initial_vector"};
+  const uint8_t *value[3];
+  size_t value_len[3], len_a = 0, len_b = 0;
+  uint8_t plaintext_a[4096], plaintext_b[4096];
+  wfc_encrypted_request *parsed = NULL, *bad = (wfc_encrypted_request *)0x1;
+  wfc_decrypted_request *one_step = NULL, *from_fields = NULL, *from_ring = NULL;
+  wfc_key_ring *ring = NULL;
+  const wfc_private_key *keys[1];
+  int i;
+  for (i = 0; i < 3; i++) {
+    value[i] = json_string_field(shared_body, shared_body_len, fields[i], &value_len[i]);
+    CHECK(value[i] != NULL, "the fixture body has %s", fields[i]);
+    if (value[i] == NULL) return;
+  }
+  /* The fields on their own give the request the body gives. */
+  CHECK_STATUS(wfc_encrypted_request_from_base64(value[0], value_len[0], value[1], value_len[1],
+                                                 value[2], value_len[2], &parsed),
+               WFC_STATUS_OK, "from_base64");
+  CHECK_STATUS(wfc_encrypted_request_decrypt(parsed, shared_key, &from_fields), WFC_STATUS_OK,
+               "decrypt the parsed request");
+  CHECK_STATUS(wfc_decrypt_request(shared_body, shared_body_len, shared_key, &one_step),
+               WFC_STATUS_OK, "decrypt the body");
+  CHECK_STATUS(wfc_decrypted_request_plaintext(one_step, plaintext_a, sizeof plaintext_a, &len_a),
+               WFC_STATUS_OK, "plaintext a");
+  CHECK_STATUS(wfc_decrypted_request_plaintext(from_fields, plaintext_b, sizeof plaintext_b,
+                                               &len_b),
+               WFC_STATUS_OK, "plaintext b");
+  CHECK(bytes_eq(plaintext_a, len_a, plaintext_b, len_b), "same plaintext from the fields");
+  keys[0] = shared_key;
+  CHECK_STATUS(wfc_key_ring_new(keys, 1, &ring), WFC_STATUS_OK, "ring");
+  CHECK_STATUS(wfc_key_ring_decrypt(parsed, ring, &from_ring), WFC_STATUS_OK, "ring decrypt");
+  CHECK(wfc_decrypted_request_key_index(from_ring) == 0, "key index 0");
+  /* A field that is not base64 is malformed, and the message names it. */
+  CHECK_STATUS(wfc_encrypted_request_from_base64(value[0], value_len[0], (const uint8_t *)"*", 1,
+                                                 value[2], value_len[2], &bad),
+               WFC_STATUS_MALFORMED, "bad base64");
+  CHECK(bad == (wfc_encrypted_request *)0x1, "request_out written on failure");
+  CHECK(strstr(last_error(), "encrypted_aes_key") != NULL, "message: %s", last_error());
+  CHECK_STATUS(wfc_encrypted_request_from_base64(NULL, 4, value[1], value_len[1], value[2],
+                                                 value_len[2], &bad),
+               WFC_STATUS_NULL_PARAMETER, "NULL field with a length");
+  CHECK_STATUS(wfc_encrypted_request_decrypt(NULL, shared_key, &from_fields),
+               WFC_STATUS_NULL_PARAMETER, "NULL request");
+  wfc_decrypted_request_free(from_ring);
+  wfc_decrypted_request_free(from_fields);
+  wfc_decrypted_request_free(one_step);
+  wfc_key_ring_free(ring);
+  wfc_encrypted_request_free(parsed);
 }
 
 int main(int argc, char **argv) {

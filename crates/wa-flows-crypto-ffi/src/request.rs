@@ -340,6 +340,100 @@ pub unsafe extern "C" fn wfc_encrypted_request_from_json(
     })
 }
 
+/// Builds a request from its three base64 fields, for hosts whose framework already parsed
+/// the body: the same request, and the same errors, as wfc_encrypted_request_from_json() on a
+/// body holding these strings.
+///
+/// Errors: `WFC_STATUS_MALFORMED`, naming the field.
+///
+/// # Safety
+/// Every pointer follows the conventions at the top of this header.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wfc_encrypted_request_from_base64(
+    encrypted_flow_data: *const u8,
+    encrypted_flow_data_len: usize,
+    encrypted_aes_key: *const u8,
+    encrypted_aes_key_len: usize,
+    initial_vector: *const u8,
+    initial_vector_len: usize,
+    request_out: *mut *mut wfc_encrypted_request,
+) -> wfc_status {
+    guard(|| {
+        // SAFETY: header conventions.
+        let (flow_data, aes_key, iv, out) = unsafe {
+            (
+                input(
+                    encrypted_flow_data,
+                    encrypted_flow_data_len,
+                    "encrypted_flow_data",
+                )?,
+                input(
+                    encrypted_aes_key,
+                    encrypted_aes_key_len,
+                    "encrypted_aes_key",
+                )?,
+                input(initial_vector, initial_vector_len, "initial_vector")?,
+                handle_out(request_out, "request_out")?,
+            )
+        };
+        out.put(wfc_encrypted_request(EncryptedRequest::from_base64(
+            flow_data, aes_key, iv,
+        )?));
+        Ok(())
+    })
+}
+
+/// Decrypts a parsed request: both steps, as wfc_decrypt_request() does with the body.
+///
+/// Errors: as wfc_decrypt_request(), parsing aside.
+///
+/// # Safety
+/// Every pointer follows the conventions at the top of this header.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wfc_encrypted_request_decrypt(
+    request: *const wfc_encrypted_request,
+    key: *const wfc_private_key,
+    request_out: *mut *mut wfc_decrypted_request,
+) -> wfc_status {
+    guard(|| {
+        // SAFETY: header conventions.
+        let (request, key, out) = unsafe {
+            (
+                handle(request, "request")?,
+                handle(key, "key")?,
+                handle_out(request_out, "request_out")?,
+            )
+        };
+        out.put(wfc_decrypted_request(request.0.decrypt(&key.0)?));
+        Ok(())
+    })
+}
+
+/// As wfc_encrypted_request_decrypt(), with the first key of the ring whose RSA-OAEP unwrap
+/// succeeds (see wfc_key_ring_decrypt_request()).
+///
+/// # Safety
+/// Every pointer follows the conventions at the top of this header.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wfc_key_ring_decrypt(
+    request: *const wfc_encrypted_request,
+    ring: *const wfc_key_ring,
+    request_out: *mut *mut wfc_decrypted_request,
+) -> wfc_status {
+    guard(|| {
+        // SAFETY: header conventions.
+        let (request, ring, out) = unsafe {
+            (
+                handle(request, "request")?,
+                handle(ring, "ring")?,
+                handle_out(request_out, "request_out")?,
+            )
+        };
+        out.put(wfc_decrypted_request(ring.0.decrypt(&request.0)?));
+        Ok(())
+    })
+}
+
 /// Releases a parsed request. NULL is a no-op.
 ///
 /// # Safety

@@ -13,7 +13,7 @@ const STANDARD_LENIENT_PADDING: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// Decodes a base64 field, naming it in the error.
-pub(crate) fn decode_base64(text: &str, error: &'static str) -> Result<Vec<u8>> {
+pub(crate) fn decode_base64(text: impl AsRef<[u8]>, error: &'static str) -> Result<Vec<u8>> {
     STANDARD_LENIENT_PADDING
         .decode(text)
         .map_err(|_| Error::Malformed(error))
@@ -21,7 +21,7 @@ pub(crate) fn decode_base64(text: &str, error: &'static str) -> Result<Vec<u8>> 
 
 /// Decodes a base64 field that must hold exactly `N` bytes.
 pub(crate) fn decode_base64_array<const N: usize>(
-    text: &str,
+    text: impl AsRef<[u8]>,
     error: &'static str,
 ) -> Result<[u8; N]> {
     let bytes = zeroize::Zeroizing::new(decode_base64(text, error)?);

@@ -125,14 +125,15 @@ impl EncryptedRequest {
         )
     }
 
-    /// Decodes the three base64 fields.
+    /// Decodes the three base64 fields (as text or bytes: a host whose framework already parsed
+    /// the body hands them over without building JSON again).
     ///
     /// # Errors
     /// As [`from_json`](Self::from_json).
     pub fn from_base64(
-        encrypted_flow_data: &str,
-        encrypted_aes_key: &str,
-        initial_vector: &str,
+        encrypted_flow_data: impl AsRef<[u8]>,
+        encrypted_aes_key: impl AsRef<[u8]>,
+        initial_vector: impl AsRef<[u8]>,
     ) -> Result<Self> {
         let initial_vector = decode_base64_array::<IV_LEN>(
             initial_vector,
