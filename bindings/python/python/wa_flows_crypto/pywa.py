@@ -21,7 +21,6 @@ decryptor raises); pywa answers any decryption error with HTTP 421.
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from . import FlowPrivateKey, _error, _lib, decrypt_media_content, decrypt_request, encrypt_response
@@ -49,13 +48,11 @@ def flow_request_decryptor(
 ) -> Tuple[Dict[str, Any], bytes, bytes]:
     """As ``pywa.utils.default_flow_request_decryptor``: returns ``(decrypted_data, aes_key,
     iv)``."""
-    body = json.dumps(
-        {
-            "encrypted_flow_data": encrypted_flow_data_b64,
-            "encrypted_aes_key": encrypted_aes_key_b64,
-            "initial_vector": initial_vector_b64,
-        }
-    )
+    body = {
+        "encrypted_flow_data": encrypted_flow_data_b64,
+        "encrypted_aes_key": encrypted_aes_key_b64,
+        "initial_vector": initial_vector_b64,
+    }
     request = decrypt_request(body, _key(private_key, password))
     return request.json(), request.aes_key, request.iv
 
