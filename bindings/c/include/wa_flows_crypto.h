@@ -678,12 +678,14 @@ void wfc_media_metadata_free(struct wfc_media_metadata *metadata);
 size_t wfc_decrypt_media_content_max_len(size_t cdn_file_len);
 
 /**
- * Decrypts a whole CDN file and verifies it; writes the plaintext only if every check passed
- * (file hash, MAC, padding, plaintext hash, in that order).
+ * Decrypts a whole CDN file and verifies it; leaves plaintext in `out` only if every check
+ * passed (file hash, MAC, padding, plaintext hash, in that order).
  *
- * With `out_cap` at least wfc_decrypt_media_content_max_len(cdn_file_len) the call never
- * returns `WFC_STATUS_BUFFER_TOO_SMALL`; with less, the file is decrypted and verified first
- * and `*out_len` receives the exact length if it does not fit.
+ * With `out_cap` at least wfc_decrypt_media_content_max_len(cdn_file_len) the plaintext is
+ * decrypted straight into `out` (on a failed check, what was written is zeroed again) and the
+ * call never returns `WFC_STATUS_BUFFER_TOO_SMALL`; with less, the file is decrypted and
+ * verified first, `out` is written only on success, and `*out_len` receives the exact length
+ * if it does not fit.
  *
  * Errors: `WFC_STATUS_MALFORMED` (impossible length), `WFC_STATUS_ENCRYPTED_HASH_MISMATCH`,
  * `WFC_STATUS_HMAC_MISMATCH`, `WFC_STATUS_PADDING`, `WFC_STATUS_PLAINTEXT_HASH_MISMATCH`.

@@ -1,5 +1,6 @@
 //! Media: the files of `PhotoPicker` and `DocumentPicker`, one-shot and streaming.
 
+use wa_flows_crypto::media::{decrypt_media_content_into, max_plaintext_len};
 use wa_flows_crypto::{
     MediaDecryptor, MediaMetadata, MediaVerifier, decrypt_media_content,
     decrypt_media_content_in_place,
@@ -82,15 +83,19 @@ pub unsafe extern "C" fn wfc_media_metadata_free(metadata: *mut wfc_media_metada
 /// Pure.
 #[unsafe(no_mangle)]
 pub extern "C" fn wfc_decrypt_media_content_max_len(cdn_file_len: usize) -> usize {
-    guard_value(0, || cdn_file_len.saturating_sub(11))
+    guard_value(0, || {
+        wa_flows_crypto::media::max_plaintext_len(cdn_file_len)
+    })
 }
 
-/// Decrypts a whole CDN file and verifies it; writes the plaintext only if every check passed
-/// (file hash, MAC, padding, plaintext hash, in that order).
+/// Decrypts a whole CDN file and verifies it; leaves plaintext in `out` only if every check
+/// passed (file hash, MAC, padding, plaintext hash, in that order).
 ///
-/// With `out_cap` at least wfc_decrypt_media_content_max_len(cdn_file_len) the call never
-/// returns `WFC_STATUS_BUFFER_TOO_SMALL`; with less, the file is decrypted and verified first
-/// and `*out_len` receives the exact length if it does not fit.
+/// With `out_cap` at least wfc_decrypt_media_content_max_len(cdn_file_len) the plaintext is
+/// decrypted straight into `out` (on a failed check, what was written is zeroed again) and the
+/// call never returns `WFC_STATUS_BUFFER_TOO_SMALL`; with less, the file is decrypted and
+/// verified first, `out` is written only on success, and `*out_len` receives the exact length
+/// if it does not fit.
 ///
 /// Errors: `WFC_STATUS_MALFORMED` (impossible length), `WFC_STATUS_ENCRYPTED_HASH_MISMATCH`,
 /// `WFC_STATUS_HMAC_MISMATCH`, `WFC_STATUS_PADDING`, `WFC_STATUS_PLAINTEXT_HASH_MISMATCH`.
@@ -110,13 +115,19 @@ pub unsafe extern "C" fn wfc_decrypt_media_content(
 ) -> wfc_status {
     guard(|| {
         // SAFETY: header conventions.
-        let (metadata, cdn_file, out) = unsafe {
+        let (metadata, cdn_file, mut out) = unsafe {
             (
                 handle(metadata, "metadata")?,
                 input(cdn_file, cdn_file_len, "cdn_file")?,
                 out_buf(out, out_cap, out_len)?,
             )
         };
+        if out.buffer().len() >= max_plaintext_len(cdn_file.len()) {
+            // Straight into the caller's memory: the plaintext is written once.
+            let written = decrypt_media_content_into(cdn_file, &metadata.0, out.buffer())?;
+            out.finish(written);
+            return Ok(());
+        }
         let plaintext = Zeroizing::new(decrypt_media_content(cdn_file, &metadata.0)?);
         out.put(&plaintext)
     })

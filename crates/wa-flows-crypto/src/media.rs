@@ -23,7 +23,8 @@
 //! - [`decrypt_media_content`]: the whole file in memory, the plaintext in a new `Vec`;
 //!   returns nothing unless every check passed.
 //! - [`decrypt_media_content_in_place`]: the plaintext overwrites the file in the caller's
-//!   buffer, without a second allocation.
+//!   buffer, without a second allocation; [`decrypt_media_content_into`] writes it to another
+//!   buffer the caller owns.
 //! - [`MediaDecryptor`]: chunk by chunk, in constant memory; **plaintext is released before it
 //!   is verified** and confirmed only by [`MediaDecryptor::finish`]. [`MediaVerifier`] checks a
 //!   file without decrypting it, for verify-then-decrypt over two reads.
@@ -70,7 +71,9 @@ mod stream;
 use zeroize::{Zeroize, Zeroizing};
 
 pub(crate) use self::engine::new_mac;
-use self::engine::{BLOCK_LEN, Engine, Parts, ciphertext_len, decrypt_into};
+use self::engine::{
+    BLOCK_LEN, Engine, MAC_LEN, Parts, Sink, SliceSink, ciphertext_len, decrypt_into,
+};
 pub use self::metadata::MediaMetadata;
 pub use self::stream::{MediaDecryptor, MediaStreamSplit, MediaVerifier};
 use crate::error::{Error, Result};
@@ -108,6 +111,76 @@ use crate::error::{Error, Result};
 /// # Ok::<(), wa_flows_crypto::Error>(())
 /// ```
 pub fn decrypt_media_content(cdn_file: &[u8], metadata: &MediaMetadata) -> Result<Vec<u8>> {
+    let ciphertext_len = usize::try_from(ciphertext_len(cdn_file.len() as u64)?)
+        .map_err(|_| Error::Malformed("the media file is too large"))?;
+    // Wiped on drop, so an error leaves no plaintext behind. The capacity is exact, so the
+    // vector never reallocates (which would leave unwiped copies).
+    let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext_len));
+    decrypt_to(cdn_file, metadata, &mut *plaintext)?;
+    Ok(core::mem::take(&mut *plaintext))
+}
+
+/// The most plaintext a CDN file of `cdn_file_len` bytes can hold: the file less its 10-byte
+/// MAC and at least one padding byte. What [`decrypt_media_content_into`] needs.
+///
+/// ```
+/// use wa_flows_crypto::media::max_plaintext_len;
+/// assert_eq!(max_plaintext_len(26), 15);
+/// assert_eq!(max_plaintext_len(5), 0);
+/// ```
+pub const fn max_plaintext_len(cdn_file_len: usize) -> usize {
+    cdn_file_len.saturating_sub(MAC_LEN + 1)
+}
+
+/// Decrypts a whole CDN file into the caller's buffer and verifies it; returns the plaintext
+/// length `n`: the plaintext is then `out[..n]`. For hosts that own the output memory (C,
+/// Python), so the plaintext is written once, where it is wanted.
+///
+/// # Errors
+/// As [`decrypt_media_content`], checked first; then [`Error::Malformed`] if `out` is shorter
+/// than [`max_plaintext_len`]`(cdn_file.len())`. On any error after the length checks, the
+/// bytes this call wrote to `out` are zeroed: no plaintext is left behind unless every check
+/// passed.
+///
+/// # Example
+/// ```
+/// use wa_flows_crypto::client;
+/// use wa_flows_crypto::media::{decrypt_media_content_into, max_plaintext_len};
+///
+/// let sealed = client::seal_media_with(b"GIF89a...", [1; 32], [2; 32], [3; 16]);
+/// let mut out = vec![0; max_plaintext_len(sealed.cdn_file.len())];
+/// let n = decrypt_media_content_into(&sealed.cdn_file, &sealed.metadata, &mut out)?;
+/// assert_eq!(&out[..n], b"GIF89a...");
+/// # Ok::<(), wa_flows_crypto::Error>(())
+/// ```
+pub fn decrypt_media_content_into(
+    cdn_file: &[u8],
+    metadata: &MediaMetadata,
+    out: &mut [u8],
+) -> Result<usize> {
+    ciphertext_len(cdn_file.len() as u64)?;
+    if out.len() < max_plaintext_len(cdn_file.len()) {
+        return Err(Error::Malformed(
+            "the output buffer is smaller than max_plaintext_len(the file's length)",
+        ));
+    }
+    let mut sink = SliceSink::new(out);
+    match decrypt_to(cdn_file, metadata, &mut sink) {
+        Ok(()) => Ok(sink.written()),
+        Err(error) => {
+            sink.restart();
+            Err(error)
+        }
+    }
+}
+
+/// The one-shot pass into `sink`, on two threads when that pays: the plaintext, once every
+/// check passed. On an error `sink` may hold unverified plaintext: the caller wipes it.
+fn decrypt_to(
+    cdn_file: &[u8],
+    metadata: &MediaMetadata,
+    sink: &mut (impl Sink + Send),
+) -> Result<()> {
     let ciphertext_len = ciphertext_len(cdn_file.len() as u64)?;
     let ciphertext_len = usize::try_from(ciphertext_len)
         .map_err(|_| Error::Malformed("the media file is too large"))?;
@@ -117,25 +190,25 @@ pub fn decrypt_media_content(cdn_file: &[u8], metadata: &MediaMetadata) -> Resul
         return Err(Error::Malformed("the media file is too large"));
     };
 
-    // Wiped on drop, so an error leaves no plaintext behind. The capacity is exact, so the
-    // vector never reallocates (which would leave unwiped copies).
-    let mut plaintext = Zeroizing::new(Vec::with_capacity(ciphertext_len));
     #[cfg(feature = "parallel")]
-    let on_two_threads = parallel::decrypt(metadata, cdn_file, body, last, tag, &mut plaintext);
+    let on_two_threads = parallel::decrypt(metadata, cdn_file, body, last, tag, sink);
     #[cfg(not(feature = "parallel"))]
     let on_two_threads: Option<Result<engine::LastBlock>> = None;
     let last = match on_two_threads {
         Some(result) => result?,
         None => {
             let mut engine = Engine::new(metadata);
-            decrypt_into(body, &mut *plaintext, |input, output| {
+            decrypt_into(body, sink, |input, output| {
                 engine.absorb_into(input, output)
             });
             engine.finish(last, tag)?
         }
     };
-    plaintext.extend_from_slice(last.plaintext());
-    Ok(core::mem::take(&mut *plaintext))
+    let plaintext = last.plaintext();
+    for (dst, src) in sink.append(plaintext.len()).iter_mut().zip(plaintext) {
+        *dst = *src;
+    }
+    Ok(())
 }
 
 /// Decrypts a whole CDN file inside its own buffer and verifies it; returns the plaintext

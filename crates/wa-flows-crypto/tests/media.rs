@@ -18,7 +18,7 @@ use wa_flows_crypto::Error;
 use wa_flows_crypto::client::{SealedMedia, seal_media, seal_media_with};
 use wa_flows_crypto::media::{
     MediaDecryptor, MediaMetadata, MediaStreamSplit, MediaVerifier, checks, decrypt_media_content,
-    decrypt_media_content_in_place,
+    decrypt_media_content_in_place, decrypt_media_content_into, max_plaintext_len,
 };
 
 fn vectors_dir() -> PathBuf {
@@ -163,11 +163,35 @@ fn in_place(file: &[u8], metadata: &MediaMetadata) -> Result<Vec<u8>, Error> {
     }
 }
 
+/// Into a caller's buffer of exactly the maximum size (filled with a marker first): on an
+/// error, no byte of plaintext is left, and a length error writes nothing.
+fn into(file: &[u8], metadata: &MediaMetadata) -> Result<Vec<u8>, Error> {
+    let mut out = vec![0xA5; max_plaintext_len(file.len())];
+    match decrypt_media_content_into(file, metadata, &mut out) {
+        Ok(n) => {
+            out.truncate(n);
+            Ok(out)
+        }
+        Err(error) => {
+            if matches!(error, Error::Malformed(_)) {
+                assert!(out.iter().all(|&b| b == 0xA5), "a length error wrote");
+            } else {
+                assert!(
+                    out.iter().all(|&b| b == 0xA5 || b == 0),
+                    "plaintext left behind"
+                );
+            }
+            Err(error)
+        }
+    }
+}
+
 /// Runs `file` through every entry point with every chunking; asserts they all agree, and
 /// that the verifier agrees on the checks it makes. Returns the common result.
 fn every_path(file: &[u8], metadata: &MediaMetadata) -> Result<Vec<u8>, Error> {
     let one_shot = decrypt_media_content(file, metadata);
     assert_eq!(in_place(file, metadata), one_shot, "in place");
+    assert_eq!(into(file, metadata), one_shot, "into a caller's buffer");
     for size in CHUNK_SIZES {
         let file_chunks = chunks(file, size);
         assert_eq!(
@@ -414,6 +438,12 @@ proptest! {
         prop_assert_eq!(split_stream(&file_chunks, metadata), Ok(plaintext.clone()));
         prop_assert_eq!(verify(&file_chunks, metadata), Ok(()));
         prop_assert_eq!(in_place(&sealed.cdn_file, metadata), Ok(plaintext.clone()));
+        prop_assert_eq!(into(&sealed.cdn_file, metadata), Ok(plaintext.clone()));
+        let mut short = vec![0; max_plaintext_len(sealed.cdn_file.len()).saturating_sub(1)];
+        prop_assert!(matches!(
+            decrypt_media_content_into(&sealed.cdn_file, metadata, &mut short),
+            Err(Error::Malformed(_))
+        ));
         // The metadata survives its JSON form.
         let again = MediaMetadata::from_json(metadata.to_json().as_bytes()).unwrap();
         prop_assert_eq!(decrypt_media_content(&sealed.cdn_file, &again), Ok(plaintext.clone()));

@@ -15,7 +15,7 @@ use aes::cipher::array::Array;
 use aes::cipher::{BlockModeDecrypt, KeyIvInit};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use super::MediaMetadata;
 use super::checks::{check_encrypted_hash, check_mac, check_padding, check_plaintext_hash};
@@ -248,6 +248,8 @@ impl Engine {
 pub(crate) trait Sink {
     /// Appends `len` bytes and returns them, for the plaintext to be written to.
     fn append(&mut self, len: usize) -> &mut [u8];
+    /// Wipes everything appended so far and starts again from empty.
+    fn restart(&mut self);
 }
 
 impl Sink for Vec<u8> {
@@ -255,6 +257,50 @@ impl Sink for Vec<u8> {
         let start = self.len();
         self.resize(start.saturating_add(len), 0);
         self.get_mut(start..).unwrap_or_default()
+    }
+
+    fn restart(&mut self) {
+        // Zeroes the contents and empties the vector, keeping its allocation.
+        self.zeroize();
+    }
+}
+
+/// A caller's fixed buffer, filled from its start.
+pub(crate) struct SliceSink<'a> {
+    out: &'a mut [u8],
+    written: usize,
+}
+
+impl<'a> SliceSink<'a> {
+    pub(crate) fn new(out: &'a mut [u8]) -> Self {
+        SliceSink { out, written: 0 }
+    }
+
+    /// How many bytes have been appended.
+    pub(crate) const fn written(&self) -> usize {
+        self.written
+    }
+}
+
+impl Sink for SliceSink<'_> {
+    fn append(&mut self, len: usize) -> &mut [u8] {
+        let end = self.written.saturating_add(len);
+        match self.out.get_mut(self.written..end) {
+            Some(region) => {
+                self.written = end;
+                region
+            }
+            // Unreachable: the capacity is checked before feeding. Decrypting nothing breaks
+            // the CBC chain and the plaintext hash, so the checks fail closed.
+            None => &mut [],
+        }
+    }
+
+    fn restart(&mut self) {
+        if let Some(written) = self.out.get_mut(..self.written) {
+            written.zeroize();
+        }
+        self.written = 0;
     }
 }
 

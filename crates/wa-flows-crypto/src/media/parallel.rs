@@ -15,7 +15,7 @@
 use sha2::{Digest, Sha256};
 
 use super::MediaMetadata;
-use super::engine::{Authenticator, BLOCK_LEN, Decryption, LastBlock, MAC_LEN, decrypt_into};
+use super::engine::{Authenticator, BLOCK_LEN, Decryption, LastBlock, MAC_LEN, Sink, decrypt_into};
 use crate::error::Result;
 
 /// Files at least this long are decrypted on two threads: below it, starting a thread costs
@@ -38,7 +38,7 @@ pub(super) fn decrypt(
     body: &[u8],
     last: &[u8; BLOCK_LEN],
     tag: &[u8; MAC_LEN],
-    plaintext: &mut Vec<u8>,
+    plaintext: &mut (impl Sink + Send),
 ) -> Option<Result<LastBlock>> {
     if cdn_file.len() < PARALLEL_MIN_LEN {
         return None;
@@ -82,7 +82,7 @@ pub(super) fn decrypt(
             // The helper panicked (not expected: it only hashes and decrypts). Its plaintext
             // may be incomplete, so decrypt again here rather than fail.
             Err(_) => {
-                zeroize::Zeroize::zeroize(plaintext);
+                plaintext.restart();
                 let mut decryption = Decryption::new(metadata);
                 decrypt_into(body, plaintext, |input, output| {
                     decryption.absorb_into(input, output)

@@ -4,8 +4,8 @@ use core::fmt;
 
 use super::MediaMetadata;
 use super::engine::{
-    Authenticator, BLOCK_LEN, CHUNK_LEN, Engine, Held, MAC_LEN, Sink, ciphertext_len, decrypt_into,
-    releasable,
+    Authenticator, BLOCK_LEN, CHUNK_LEN, Engine, Held, MAC_LEN, Sink, SliceSink, ciphertext_len,
+    decrypt_into, releasable,
 };
 use crate::error::{Error, Result};
 
@@ -14,27 +14,6 @@ use crate::error::{Error, Result};
 const DECRYPTOR_KEEP: usize = MAC_LEN + 1;
 /// What the verifier holds back: the 10 bytes that may be the MAC.
 const VERIFIER_KEEP: usize = MAC_LEN;
-
-/// A caller's fixed buffer, filled from its start.
-struct SliceSink<'a> {
-    out: &'a mut [u8],
-    written: usize,
-}
-
-impl Sink for SliceSink<'_> {
-    fn append(&mut self, len: usize) -> &mut [u8] {
-        let end = self.written.saturating_add(len);
-        match self.out.get_mut(self.written..end) {
-            Some(region) => {
-                self.written = end;
-                region
-            }
-            // Unreachable: the capacity is checked before feeding. Decrypting nothing breaks
-            // the CBC chain and the plaintext hash, so `finish` fails closed.
-            None => &mut [],
-        }
-    }
-}
 
 /// Decrypts a media file fed in chunks of any size, in memory proportional to the chunk.
 ///
@@ -166,9 +145,9 @@ impl MediaDecryptor {
                 "the output buffer is smaller than MediaDecryptor::update_output_len(chunk length)",
             ));
         }
-        let mut sink = SliceSink { out, written: 0 };
+        let mut sink = SliceSink::new(out);
         self.feed(chunk, &mut sink);
-        Ok(sink.written)
+        Ok(sink.written())
     }
 
     fn feed(&mut self, chunk: &[u8], sink: &mut impl Sink) {
