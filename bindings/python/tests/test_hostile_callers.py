@@ -371,6 +371,50 @@ def test_a_response_is_written_as_json_dumps_writes_it(key):
     assert r.encrypt_response(value) == wfc.encrypt_response(expected, r.aes_key, r.iv)
 
 
+def test_plain_values_take_json_dumps_and_write_the_same_text():
+    """Values of the JSON types exactly go to json.dumps (the fast route); everything else to
+    the written one. Both give json.dumps' text for random plain values, and the fast route
+    is refused for a subclass anywhere, a non-str key, a non-finite float or a deep value."""
+    import random
+
+    rng = random.Random(7)
+
+    def plain(depth=0):
+        kind = rng.randrange(8 if depth < 4 else 5)
+        if kind == 0:
+            return rng.choice(["", "a", "é😀\u2028\"\\", "x" * rng.randrange(40)])
+        if kind == 1:
+            return rng.choice([0, -1, 10**30, True, False, None])
+        if kind == 2:
+            return rng.choice([1.5, -0.0, 1e300, 5e-324])
+        if kind in (3, 4):
+            return None
+        if kind == 5:
+            return [plain(depth + 1) for _ in range(rng.randrange(4))]
+        if kind == 6:
+            return tuple(plain(depth + 1) for _ in range(rng.randrange(3)))
+        return {f"k{i}": plain(depth + 1) for i in range(rng.randrange(4))}
+
+    for _ in range(300):
+        value = {"root": plain()}
+        assert wfc._plain_json(value, True)
+        assert wfc._json_text(value, "r", True) == wfc._written_json_text(value, "r", True) == wfc._json.dumps(value)
+
+    class S(str):
+        pass
+
+    for refused in ({"a": [S("x")]}, {1: "a"}, {"a": float("nan")}, {"a": (dict, )}, deep(1001)):
+        assert not wfc._plain_json(refused, True)
+    assert wfc._plain_json({"a": float("nan")}, False)
+    shared = [1]
+    assert wfc._plain_json({"a": shared, "b": shared}, True)
+    looped: list = []
+    looped.append(looped)
+    assert wfc._plain_json(looped, True)  # the walk ends; json.dumps then refuses the cycle
+    with pytest.raises(TypeError, match="circular"):
+        wfc._json_text(looped, "r", True)
+
+
 def test_a_parsed_request_body_that_is_not_json_is_the_cores_malformed(key):
     body = wfc._json.loads(PING["request"]) if isinstance(PING["request"], str) else dict(PING["request"])
     body["extra"] = float("nan")
