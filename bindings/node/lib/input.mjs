@@ -29,7 +29,9 @@ const numberValue = Number.prototype.valueOf;
 const stringValue = String.prototype.valueOf;
 const booleanValue = Boolean.prototype.valueOf;
 const bigintValue = typeof BigInt === 'function' ? BigInt.prototype.valueOf : undefined;
-const { apply } = Reflect;
+const { apply, getPrototypeOf } = Reflect;
+const objectPrototype = Object.prototype;
+const arrayPrototype = Array.prototype;
 const encoder = new TextEncoder();
 
 /** `false` for the TypeError a built-in getter throws on the wrong receiver; rethrows the rest (no stack left). */
@@ -41,6 +43,27 @@ function notOne(error) {
 /** Whether `value` is a typed array (any element type), by its internal slot. */
 function isTypedArray(value) {
   return apply(typedArrayTag, value, []) !== undefined;
+}
+
+/**
+ * Whether `value` is a plain object or an array, by its prototype: no buffer. The slot probes
+ * below throw for these, the commonest inputs (metadata, bodies a framework parsed), and a
+ * throw costs microseconds. (A buffer given such a prototype is the caller's own doing; it is
+ * then read as the object it claims to be, and the core refuses what it holds.)
+ */
+function isPlainObject(value) {
+  let prototype;
+  try {
+    prototype = getPrototypeOf(value);
+  } catch {
+    return false; // a proxy's trap threw (or it was revoked): the slot probes decide
+  }
+  return prototype === objectPrototype || prototype === arrayPrototype || prototype === null;
+}
+
+/** Whether any value is an ArrayBuffer (not shared). */
+function isArrayBufferValue(value) {
+  return !isPlainObject(value) && isArrayBuffer(value);
 }
 
 /** Whether `value` is an ArrayBuffer (not shared), by its internal slot. */
@@ -56,6 +79,7 @@ function isArrayBuffer(value) {
 /** Whether `value` is a SharedArrayBuffer, by its internal slot. */
 export function isSharedArrayBuffer(value) {
   if (sharedArrayBufferLength === undefined || value === null || typeof value !== 'object') return false;
+  if (isPlainObject(value)) return false;
   try {
     apply(sharedArrayBufferLength, value, []);
     return true;
@@ -66,7 +90,7 @@ export function isSharedArrayBuffer(value) {
 
 /** Whether `value` is bytes this package reads: an ArrayBuffer, a typed array or a DataView. */
 export function isBytes(value) {
-  return value !== null && typeof value === 'object' && (isView(value) || isArrayBuffer(value));
+  return value !== null && typeof value === 'object' && (isView(value) || isArrayBufferValue(value));
 }
 
 /** What `value` is, for an error message, without running any of its code. */
@@ -85,6 +109,14 @@ function safeString(primitive) {
 
 /** A fresh Uint8Array holding a copy of `length` bytes of `buffer` from `offset`. */
 function copyOf(buffer, offset, length, name) {
+  const view = viewOf(buffer, offset, length, name);
+  const copy = new Uint8Array(length);
+  apply(typedArraySet, copy, [view]);
+  return copy;
+}
+
+/** A fresh plain Uint8Array over `length` bytes of `buffer` from `offset` (no copy). */
+function viewOf(buffer, offset, length, name) {
   let view;
   try {
     view = new Uint8Array(buffer, offset, length);
@@ -95,9 +127,7 @@ function copyOf(buffer, offset, length, name) {
     if (!(error instanceof TypeError)) throw error;
     throw new TypeError(`${name} is a view of a detached ArrayBuffer: its bytes are gone`);
   }
-  const copy = new Uint8Array(length);
-  apply(typedArraySet, copy, [view]);
-  return copy;
+  return view;
 }
 
 /**
@@ -106,11 +136,28 @@ function copyOf(buffer, offset, length, name) {
  * (SharedArrayBuffer) is refused: another thread could change it while it is read.
  */
 export function copyBytes(value, name) {
+  return readBytes(value, name, copyOf);
+}
+
+/**
+ * As copyBytes, but a plain view of the same memory rather than a copy: for a synchronous
+ * call that runs none of the caller's code while it reads (the intrinsic length still holds,
+ * and nothing can detach or resize the buffer mid-call). Large media chunks are not copied.
+ */
+export function viewBytes(value, name) {
+  const view = readBytes(value, name, viewOf);
+  if (view !== undefined) return view;
+  throw new TypeError(`${name} must be a Uint8Array, got ${describe(value)}`);
+}
+
+function readBytes(value, name, read) {
   if (value === null || typeof value !== 'object') return undefined;
   if (isView(value)) {
     const typed = isTypedArray(value);
     const buffer = apply(typed ? typedArrayBuffer : dataViewBuffer, value, []);
-    if (isSharedArrayBuffer(buffer)) {
+    // A view's buffer is an ArrayBuffer or a SharedArrayBuffer; asking "ArrayBuffer?" throws
+    // (slowly: an Error with a stack) only for the rare shared one.
+    if (!isArrayBuffer(buffer)) {
       throw new TypeError(`${name} is a view of a SharedArrayBuffer; copy it into an ArrayBuffer first`);
     }
     if (!typed) {
@@ -124,9 +171,9 @@ export function copyBytes(value, name) {
     }
     const offset = apply(typed ? typedArrayOffset : dataViewOffset, value, []);
     const length = apply(typed ? typedArrayLength : dataViewLength, value, []);
-    return copyOf(buffer, offset, length, name);
+    return read(buffer, offset, length, name);
   }
-  if (isArrayBuffer(value)) return copyOf(value, 0, apply(arrayBufferLength, value, []), name);
+  if (isArrayBufferValue(value)) return read(value, 0, apply(arrayBufferLength, value, []), name);
   if (isSharedArrayBuffer(value)) {
     throw new TypeError(`${name} is a SharedArrayBuffer; copy it into an ArrayBuffer first`);
   }
@@ -214,6 +261,9 @@ function replacer(key, value) {
 
 /** A boxed primitive read once by its internal slot; other objects as they are. */
 function unboxed(key, value) {
+  // Plain objects and arrays (nearly every value of a response) are neither boxed primitives
+  // nor buffers (see isPlainObject).
+  if (isPlainObject(value)) return value;
   for (const [valueOf, kind] of [
     [numberValue, 'number'],
     [stringValue, 'string'],

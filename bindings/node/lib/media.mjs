@@ -3,7 +3,7 @@
 // protocol's order; a platform engine computes only SHA-256, HMAC-SHA256 and AES-256-CBC.
 
 import { outputBytes, wipe } from './engines/output.mjs';
-import { bytes, describe, jsonInput } from './input.mjs';
+import { bytes, describe, jsonInput, viewBytes } from './input.mjs';
 
 /** Media chunks are fed to wasm at most this large, so linear memory stays small. */
 const SLICE = 1 << 20;
@@ -69,7 +69,7 @@ export function createMedia(rt, { media: platformMedia }) {
 
     /** Feeds the next chunk of the CDN file; returns the (unverified) plaintext it releases. */
     update(chunk) {
-      const data = bytes(chunk, 'chunk', { text: false });
+      const data = viewBytes(chunk, 'chunk');
       const stream = this.#live();
       const parts = sliced(data, stream.update);
       this.#processed += data.length;
@@ -211,7 +211,7 @@ export function createMedia(rt, { media: platformMedia }) {
 
     /** Feeds the next chunk of the CDN file. */
     update(chunk) {
-      const data = bytes(chunk, 'chunk', { text: false });
+      const data = viewBytes(chunk, 'chunk');
       const inner = this.#live();
       if (data.length <= SLICE) call(() => inner.update(data));
       else sliced(data, (slice) => call(() => inner.update(slice)));
@@ -245,6 +245,7 @@ export function createMedia(rt, { media: platformMedia }) {
    */
   async function decryptMediaContent(cdnFile, encryptionMetadata, options = {}) {
     const engine = pickEngine(options);
+    // A copy: the metadata's getters, which run after this, may change the caller's buffer.
     const file = bytes(cdnFile, 'cdnFile', { text: false });
     if (engine === 'wasm') return decryptMediaWasm(file, encryptionMetadata);
     return decryptMediaPlatform(platformMedia, file, encryptionMetadata);
