@@ -4,7 +4,7 @@
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as wasm from '../pkg/wa_flows_crypto_wasm.js';
-import { nodeCanonicalBase64, nodeEngine, nodeMediaEngine, nodeResponseEngine } from './engines/node.mjs';
+import { nodeCanonicalBase64, nodeEngine, nodeMediaEngine, nodeDecodeUtf8, nodeResponseEngine } from './engines/node.mjs';
 import { webCryptoEngine } from './engines/webcrypto.mjs';
 import { registerPlatform } from './platform.mjs';
 
@@ -17,6 +17,7 @@ registerPlatform({
   media: nodeMediaEngine,
   response: nodeResponseEngine,
   base64: nodeCanonicalBase64,
+  decodeUtf8: nodeDecodeUtf8,
 });
 
 export * from './api.mjs';

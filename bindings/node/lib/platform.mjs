@@ -23,14 +23,16 @@ import { createSignatures } from './signature.mjs';
  * @param {object} [options.response] a platform AES-128-GCM for responses (see response.mjs)
  * @param {(text: string) => Uint8Array | null} [options.base64] the platform's canonical
  *   base64 decoder (see request.mjs)
+ * @param {(bytes: Uint8Array) => string} [options.decodeUtf8] the platform's UTF-8 decoder, for text
+ *   the core has checked (see request.mjs)
  * @returns every public name of the package
  */
-export function createApi({ wasm, engines, defaultEngine, media, response: responseEngine, base64 }) {
+export function createApi({ wasm, engines, defaultEngine, media, response: responseEngine, base64, decodeUtf8 }) {
   const rt = createRuntime(wasm);
   const keys = createKeys(rt, { engines, defaultEngine });
   const response = createResponse(rt, { response: responseEngine });
   const flow = createFlow(rt, keys, response);
-  const requests = createRequests(rt, keys, response, flow, { base64 });
+  const requests = createRequests(rt, keys, response, flow, { base64, decodeUtf8 });
   flow.useDecryptRequest(requests.decryptRequest);
   const signatures = createSignatures(rt, flow, requests);
   const mediaApi = createMedia(rt, { media });

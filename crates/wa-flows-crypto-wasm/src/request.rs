@@ -116,6 +116,21 @@ impl WasmRequest {
         .map(|decrypted| decrypted.into_parts().0)
     }
 
+    /// As [`decrypt_payload_opened`](Self::decrypt_payload_opened), returning nothing: for a
+    /// host that turns the plaintext it holds (which the core has now checked, UTF-8 and all)
+    /// into text itself, faster than a string crosses out of wasm.
+    ///
+    /// # Errors
+    /// As [`decrypt_payload_opened`](Self::decrypt_payload_opened).
+    #[wasm_bindgen(js_name = checkPayloadOpened)]
+    pub fn check_payload_opened(
+        &self,
+        aes_key: &[u8],
+        plaintext: Option<Vec<u8>>,
+    ) -> Result<(), JsValue> {
+        self.decrypt_payload_opened(aes_key, plaintext).map(drop)
+    }
+
     /// Step two: opens the payload with an AES key unwrapped by either engine and returns
     /// the plaintext JSON text.
     ///

@@ -103,3 +103,6 @@ export const nodeCanonicalBase64 = (text) => {
   }
   return bytes;
 };
+
+/** Bytes the core has checked to be UTF-8, as text: Node's decoder, without validating again. */
+export const nodeDecodeUtf8 = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
