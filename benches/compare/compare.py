@@ -12,6 +12,7 @@ compare.svg to --out (default benches/results/).
 import argparse
 import base64
 import datetime
+import gzip
 import json
 import os
 import platform
@@ -66,6 +67,22 @@ TARGETS = [
     ("Rust media one-shot (`parallel`) vs node:crypto", "media_16mib", "rust", "node:crypto", "speed", 1.8),
     ("Rust media streaming (one thread) vs the 3×SHA-256+CBC bound", "media_1mib_stream", "rust", "openssl", "speed", 0.95),
     ("Rust media streaming (one thread) vs the 3×SHA-256+CBC bound", "media_16mib_stream", "rust", "openssl", "speed", 0.95),
+    # Issue 15 ("Platform speed in every runtime").
+    ("npm MediaDecryptor streaming vs hand-written node:crypto streaming", "media_1mib_stream", "npm", "node:crypto", "speed", 0.9),
+    ("npm MediaDecryptor streaming vs hand-written node:crypto streaming", "media_16mib_stream", "npm", "node:crypto", "speed", 0.9),
+    ("npm encryptResponse vs hand-written node:crypto", "encrypt_response_10kb", "npm", "node:crypto", "speed", 0.9),
+    ("npm decryptRequest in Node vs hand-written node:crypto", "decrypt_request_200kb", "npm:node", "node:crypto", "time", 1.0),
+    ("Python decrypt_request vs pywa", "decrypt_request_300b", "python", "pywa", "speed", 1.0),
+    ("Python decrypt_request vs pywa", "decrypt_request_200kb", "python", "pywa", "speed", 1.1),
+    ("Python encrypt_response vs pywa", "encrypt_response_10kb", "python", "pywa", "speed", 1.2),
+    ("Python decrypt_media_content vs pywa", "media_16mib", "python", "pywa", "speed", 2.0),
+    ("Python decrypt_media_content vs the Rust API", "media_16mib", "python", "rust", "speed", 0.9),
+    ("Python key load vs pywa (Python cryptography)", "key_load", "python", "pywa", "speed", 100),
+    ("Rust decrypt_request vs the openssl-speed primitive bound", "decrypt_request_200kb", "rust", "openssl", "speed", 0.7),
+]
+# Size targets: (what, file under the repository, at most this many KiB gzipped).
+SIZE_TARGETS = [
+    ("npm package's wasm module, gzipped", "bindings/node/pkg/wa_flows_crypto_wasm_bg.wasm", 200),
 ]
 MEM_RUNS = [  # (runtime, impl, mode) for the 16 MiB file
     ("rust", "rust", "idle"), ("rust", "rust", "oneshot"), ("rust", "rust", "stream"),
@@ -229,6 +246,11 @@ def target_rows(results):
         else:
             ratio = speed[(op, ours)] / speed[(op, baseline)]
             rows.append((what, labels[op], f"{ratio:.2f}× the speed", f"≥ {target}×", ratio >= target))
+    for what, path, limit_kib in SIZE_TARGETS:
+        file = REPO / path
+        if file.exists():
+            kib = len(gzip.compress(file.read_bytes(), compresslevel=9)) / 1024
+            rows.append((what, "module size", f"{kib:.1f} KiB", f"≤ {limit_kib} KiB", kib <= limit_kib))
     return rows
 
 
