@@ -3,7 +3,7 @@
 // order; this file converts the view and the options.
 
 import { copyBytes, describe, nowOption, responseJson, secretList, signatureHeader, utf8, wellFormed } from './input.mjs';
-import { answerBytes } from './response.mjs';
+import { answerData } from './response.mjs';
 
 const encoder = new TextEncoder();
 
@@ -91,7 +91,7 @@ export function createFlow(rt, { dersOf }, { seal }) {
 
     /** Encrypts the answer (object → JSON, string, or bytes); the base64 body to send with 200. */
     respond(answer) {
-      return seal(answerBytes(answer, 'answer'), this.#aesKey, this.#iv);
+      return seal(answerData(answer, 'answer'), this.#aesKey, this.#iv);
     }
 
     /** For a flow token the application refuses: `{ status: 427, body }`, the encrypted `{"error_msg": message}`. */

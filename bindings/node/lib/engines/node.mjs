@@ -29,10 +29,11 @@ export const nodeEngine = {
 };
 
 export const nodeResponseEngine = {
-  // AES-128-GCM with the IV the core derived; the body is base64(ciphertext ‖ tag).
+  // AES-128-GCM with the IV the core derived; the body is base64(ciphertext ‖ tag). Text is
+  // well-formed, so its UTF-8 is exact.
   seal: (aesKey, responseIv, plaintext) => {
     const cipher = createCipheriv('aes-128-gcm', aesKey, responseIv);
-    const head = cipher.update(plaintext);
+    const head = typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
     const tail = cipher.final();
     return Buffer.concat([head, tail, cipher.getAuthTag()]).toString('base64');
   },
