@@ -23,10 +23,13 @@ export function createMedia(rt, { media: platformMedia }) {
   const mediaMetadataFields = Object.freeze(call(() => wasm.mediaMetadataFields()));
   const metadataInput = (value) => jsonInput(value, 'encryptionMetadata', mediaMetadataFields);
 
-  /** Feeds `data` to `update` in slices; returns what each released. */
+  /**
+   * Feeds `data` to `update` in slices, and an empty chunk as itself (so a finished stream
+   * still says `already_finished`); returns what each released.
+   */
   function sliced(data, update) {
-    const parts = [];
-    for (let at = 0; at < data.length; at += SLICE) parts.push(update(data.subarray(at, at + SLICE)));
+    const parts = [update(data.subarray(0, SLICE))];
+    for (let at = SLICE; at < data.length; at += SLICE) parts.push(update(data.subarray(at, at + SLICE)));
     return parts;
   }
 
@@ -213,8 +216,7 @@ export function createMedia(rt, { media: platformMedia }) {
     update(chunk) {
       const data = viewBytes(chunk, 'chunk');
       const inner = this.#live();
-      if (data.length <= SLICE) call(() => inner.update(data));
-      else sliced(data, (slice) => call(() => inner.update(slice)));
+      sliced(data, (slice) => call(() => inner.update(slice)));
     }
 
     /**

@@ -317,6 +317,7 @@ describe('media.json', () => {
       decryptor.finish();
       assert.throws(() => decryptor.finish(), finished, engine);
       assert.throws(() => decryptor.update(new Uint8Array(1)), finished, engine);
+      assert.throws(() => decryptor.update(new Uint8Array(0)), finished, engine);
       // A failed finish ends the stream too.
       const failed = new MediaDecryptor(vector.metadata, { engine });
       failed.update(vectorFile(vector.file).subarray(1));
