@@ -743,22 +743,15 @@ def _parsed_fields(body: Any) -> Optional[Tuple[_Input, _Input, _Input]]:
         return None
 
 
-def _decrypt_fields(fields: Tuple[_Input, _Input, _Input], key: Any) -> DecryptedRequest:
+def _request_from_fields(fields: Tuple[_Input, _Input, _Input]) -> Any:
     flow_data, aes_key, iv = fields
-    parsed = _new_handle(
+    return _new_handle(
         "wfc_encrypted_request",
         lambda out: _lib.wfc_encrypted_request_from_base64(
             flow_data.ptr, flow_data.len, aes_key.ptr, aes_key.len, iv.ptr, iv.len, out
         ),
         _lib.wfc_encrypted_request_free,
     )
-    if isinstance(key, FlowKeyRing):
-        ring_ptr = key._ptr
-        decrypt = lambda out: _lib.wfc_key_ring_decrypt(parsed, ring_ptr, out)  # noqa: E731
-    else:
-        key_ptr = _key_ptr(key)
-        decrypt = lambda out: _lib.wfc_encrypted_request_decrypt(parsed, key_ptr, out)  # noqa: E731
-    return DecryptedRequest(_new_handle("wfc_decrypted_request", decrypt, _lib.wfc_decrypted_request_free))
 
 
 def decrypt_request(body: Union[Bytes, str, Mapping[str, Any]], key: "Union[FlowPrivateKey, FlowKeyRing]") -> DecryptedRequest:
@@ -766,26 +759,23 @@ def decrypt_request(body: Union[Bytes, str, Mapping[str, Any]], key: "Union[Flow
     a framework already parsed. Raises :class:`FlowCryptoError` (``malformed``, ``key_unwrap``,
     ``payload_auth``; all answered with HTTP 421). ``key`` is a :class:`FlowPrivateKey` or a
     :class:`FlowKeyRing` (the result's ``key_index`` says which key opened it)."""
-    if not isinstance(key, FlowKeyRing):
-        _key_ptr(key)
-    fields = _parsed_fields(body)
-    if fields is not None:
-        return _decrypt_fields(fields, key)
+    # The key (or ring) decides the two C calls: one for a parsed request, one for a body.
     if isinstance(key, FlowKeyRing):
         ring_ptr = key._ptr
+        decrypt_parsed = lambda parsed, out: _lib.wfc_key_ring_decrypt(parsed, ring_ptr, out)  # noqa: E731
+        decrypt_body = lambda data, out: _lib.wfc_key_ring_decrypt_request(data.ptr, data.len, ring_ptr, out)  # noqa: E731
+    else:
+        key_ptr = _key_ptr(key)
+        decrypt_parsed = lambda parsed, out: _lib.wfc_encrypted_request_decrypt(parsed, key_ptr, out)  # noqa: E731
+        decrypt_body = lambda data, out: _lib.wfc_decrypt_request(data.ptr, data.len, key_ptr, out)  # noqa: E731
+    fields = _parsed_fields(body)
+    if fields is not None:
+        parsed = _request_from_fields(fields)
+        call = lambda out: decrypt_parsed(parsed, out)  # noqa: E731
+    else:
         data = _json_input(body, "body")
-        return DecryptedRequest(_new_handle(
-            "wfc_decrypted_request",
-            lambda out: _lib.wfc_key_ring_decrypt_request(data.ptr, data.len, ring_ptr, out),
-            _lib.wfc_decrypted_request_free,
-        ))
-    key_ptr = _key_ptr(key)
-    data = _json_input(body, "body")
-    return DecryptedRequest(_new_handle(
-        "wfc_decrypted_request",
-        lambda out: _lib.wfc_decrypt_request(data.ptr, data.len, key_ptr, out),
-        _lib.wfc_decrypted_request_free,
-    ))
+        call = lambda out: decrypt_body(data, out)  # noqa: E731
+    return DecryptedRequest(_new_handle("wfc_decrypted_request", call, _lib.wfc_decrypted_request_free))
 
 
 def parse_request(body: Union[Bytes, str, Mapping[str, Any]]) -> EncryptedRequest:
