@@ -83,9 +83,7 @@ pub unsafe extern "C" fn wfc_media_metadata_free(metadata: *mut wfc_media_metada
 /// Pure.
 #[unsafe(no_mangle)]
 pub extern "C" fn wfc_decrypt_media_content_max_len(cdn_file_len: usize) -> usize {
-    guard_value(0, || {
-        wa_flows_crypto::media::max_plaintext_len(cdn_file_len)
-    })
+    guard_value(0, || max_plaintext_len(cdn_file_len))
 }
 
 /// Decrypts a whole CDN file and verifies it; leaves plaintext in `out` only if every check
