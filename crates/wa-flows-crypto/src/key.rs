@@ -207,17 +207,19 @@ impl FlowPrivateKey {
                         KeyError::Corrupt(_) => KeyError::WrongPassphrase,
                         other => other,
                     })?;
-                    return Self::from_rsa(rust, KeySource::LegacyEncryptedPem);
+                    return Self::from_rsa(rust, KeySource::LegacyEncryptedPem, Some(&der));
                 }
                 "RSA PRIVATE KEY" => {
-                    return Self::from_rsa(rsa_from_pkcs1(&block.der)?, KeySource::Pkcs1Pem);
+                    let rust = rsa_from_pkcs1(&block.der)?;
+                    return Self::from_rsa(rust, KeySource::Pkcs1Pem, Some(&block.der));
                 }
                 "PRIVATE KEY" => {
-                    return Self::from_rsa(rsa_from_pkcs8(&block.der)?, KeySource::Pkcs8Pem);
+                    let (rust, pkcs1) = rsa_from_pkcs8(&block.der)?;
+                    return Self::from_rsa(rust, KeySource::Pkcs8Pem, Some(pkcs1));
                 }
                 "ENCRYPTED PRIVATE KEY" => {
-                    let rust = rsa_from_encrypted_pkcs8(&block.der, passphrase)?;
-                    return Self::from_rsa(rust, KeySource::EncryptedPkcs8Pem);
+                    let (rust, pkcs1) = rsa_from_encrypted_pkcs8(&block.der, passphrase)?;
+                    return Self::from_rsa(rust, KeySource::EncryptedPkcs8Pem, Some(&pkcs1));
                 }
                 "EC PRIVATE KEY" => return Err(KeyError::NotRsa("an EC key").into()),
                 "DSA PRIVATE KEY" => return Err(KeyError::NotRsa("a DSA key").into()),
@@ -247,15 +249,15 @@ impl FlowPrivateKey {
     pub fn from_der(der: &[u8], passphrase: Option<&[u8]>) -> Result<Self> {
         let passphrase = passphrase.filter(|p| !p.is_empty());
         if let Ok(info) = pkcs8::PrivateKeyInfoRef::from_der(der) {
-            let rust = rsa_from_private_key_info(&info)?;
-            return Self::from_rsa(rust, KeySource::Pkcs8Der);
+            let (rust, pkcs1) = rsa_from_private_key_info(&info)?;
+            return Self::from_rsa(rust, KeySource::Pkcs8Der, Some(pkcs1));
         }
         if pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).is_ok() {
-            let rust = rsa_from_encrypted_pkcs8(der, passphrase)?;
-            return Self::from_rsa(rust, KeySource::EncryptedPkcs8Der);
+            let (rust, pkcs1) = rsa_from_encrypted_pkcs8(der, passphrase)?;
+            return Self::from_rsa(rust, KeySource::EncryptedPkcs8Der, Some(&pkcs1));
         }
         if pkcs1::RsaPrivateKeyRef::from_der(der).is_ok() {
-            return Self::from_rsa(rsa_from_pkcs1(der)?, KeySource::Pkcs1Der);
+            return Self::from_rsa(rsa_from_pkcs1(der)?, KeySource::Pkcs1Der, Some(der));
         }
         if spki::SubjectPublicKeyInfoRef::from_der(der).is_ok()
             || pkcs1::RsaPublicKeyRef::from_der(der).is_ok()
@@ -302,11 +304,14 @@ impl FlowPrivateKey {
             let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
             let rust = rsa::RsaPrivateKey::new(&mut rng, bits)
                 .map_err(|_| KeyError::Corrupt("key generation failed"))?;
-            Self::from_rsa(rust, KeySource::Generated)
+            Self::from_rsa(rust, KeySource::Generated, None)
         }
     }
 
-    fn from_rsa(rust: rsa::RsaPrivateKey, source: KeySource) -> Result<Self> {
+    /// `pkcs1` is the `RSAPrivateKey` DER that `rust` was decoded from, when there is one.
+    fn from_rsa(rust: rsa::RsaPrivateKey, source: KeySource, pkcs1: Option<&[u8]>) -> Result<Self> {
+        #[cfg(not(feature = "aws-lc"))]
+        let _ = pkcs1;
         let bits = rust.n().bits_vartime() as usize;
         if !(MIN_KEY_BITS..=MAX_KEY_BITS).contains(&bits) {
             return Err(KeyError::UnsupportedSize { bits }.into());
@@ -331,11 +336,26 @@ impl FlowPrivateKey {
             .into_vec();
         #[cfg(feature = "aws-lc")]
         let aws_lc = {
-            let pkcs8 = rust
-                .to_pkcs8_der()
-                .map_err(|_| KeyError::Corrupt("the key cannot be re-encoded"))?;
-            let key = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8.as_bytes())
-                .map_err(|_| KeyError::Corrupt("aws-lc rejected the key's parameters"))?;
+            // aws-lc gets the numbers RustCrypto has just accepted, as given: it checks their
+            // CRT values against p, q and d itself (RSA_check_key), so what it accepts is
+            // exactly the key RustCrypto holds. Only when it refuses them (wrong CRT values,
+            // which RustCrypto recomputes and ignores) is the key re-encoded from RustCrypto's
+            // own values, the same bytes for the same numbers: the engines accept the same
+            // keys either way, and the common load skips a re-encoding that costs about a
+            // fifth of it.
+            let given = pkcs1.and_then(pkcs8_of_pkcs1).and_then(|pkcs8| {
+                aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8.as_bytes()).ok()
+            });
+            let key = match given {
+                Some(key) => key,
+                None => {
+                    let pkcs8 = rust
+                        .to_pkcs8_der()
+                        .map_err(|_| KeyError::Corrupt("the key cannot be re-encoded"))?;
+                    aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8.as_bytes())
+                        .map_err(|_| KeyError::Corrupt("aws-lc rejected the key's parameters"))?
+                }
+            };
             let key = aws_lc_rs::rsa::OaepPrivateDecryptingKey::new(key)
                 .map_err(|_| KeyError::Corrupt("aws-lc rejected the key for OAEP"))?;
             Some(std::sync::Arc::new(key))
@@ -633,17 +653,19 @@ fn algorithm_name(oid: &str) -> &'static str {
     }
 }
 
-fn rsa_from_private_key_info(
-    info: &pkcs8::PrivateKeyInfoRef<'_>,
-) -> Result<rsa::RsaPrivateKey, KeyError> {
+/// The key, and the `RSAPrivateKey` DER inside `info` that it was decoded from.
+fn rsa_from_private_key_info<'a>(
+    info: &pkcs8::PrivateKeyInfoRef<'a>,
+) -> Result<(rsa::RsaPrivateKey, &'a [u8]), KeyError> {
     let oid = info.algorithm.oid.to_string();
     if oid != OID_RSA_ENCRYPTION {
         return Err(KeyError::NotRsa(algorithm_name(&oid)));
     }
-    rsa_from_pkcs1(info.private_key.as_bytes())
+    let pkcs1 = info.private_key.as_bytes();
+    Ok((rsa_from_pkcs1(pkcs1)?, pkcs1))
 }
 
-fn rsa_from_pkcs8(der: &[u8]) -> Result<rsa::RsaPrivateKey, KeyError> {
+fn rsa_from_pkcs8(der: &[u8]) -> Result<(rsa::RsaPrivateKey, &[u8]), KeyError> {
     let info = pkcs8::PrivateKeyInfoRef::from_der(der)
         .map_err(|_| KeyError::Corrupt("the PKCS#8 structure does not decode"))?;
     rsa_from_private_key_info(&info)
@@ -652,7 +674,7 @@ fn rsa_from_pkcs8(der: &[u8]) -> Result<rsa::RsaPrivateKey, KeyError> {
 fn rsa_from_encrypted_pkcs8(
     der: &[u8],
     passphrase: Option<&[u8]>,
-) -> Result<rsa::RsaPrivateKey, KeyError> {
+) -> Result<(rsa::RsaPrivateKey, Zeroizing<Vec<u8>>), KeyError> {
     let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
         .map_err(|_| KeyError::UnsupportedEncryption("an unrecognised PKCS#8 encryption scheme"))?;
     if info.encryption_algorithm.pbes2().is_none() {
@@ -670,7 +692,17 @@ fn rsa_from_encrypted_pkcs8(
     // Garbage from a wrong passphrase that slipped past the padding check fails here.
     let inner =
         pkcs8::PrivateKeyInfoRef::from_der(plaintext).map_err(|_| KeyError::WrongPassphrase)?;
-    rsa_from_private_key_info(&inner)
+    let (rust, pkcs1) = rsa_from_private_key_info(&inner)?;
+    Ok((rust, Zeroizing::new(pkcs1.to_vec())))
+}
+
+/// `pkcs1` in a PKCS#8 `PrivateKeyInfo` for rsaEncryption, as aws-lc takes it.
+#[cfg(feature = "aws-lc")]
+fn pkcs8_of_pkcs1(pkcs1: &[u8]) -> Option<der::SecretDocument> {
+    let private_key = der::asn1::OctetStringRef::new(pkcs1).ok()?;
+    pkcs8::PrivateKeyInfoRef::new(pkcs1::ALGORITHM_ID, private_key)
+        .try_into()
+        .ok()
 }
 
 /// Refuses key-derivation parameters that are invalid or would take minutes or gigabytes: a
@@ -770,6 +802,49 @@ const _: () = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PKCS8_PEM: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/rsa2048_scrypt_src.pem"
+    ));
+
+    /// The test key's PKCS#1 DER with its CRT values (`d mod (p-1)`, `d mod (q-1)`,
+    /// `q⁻¹ mod p`) replaced by `wrong`, which RustCrypto ignores and aws-lc refuses.
+    fn pkcs1_with_crt(wrong: &[u8]) -> Vec<u8> {
+        use der::Encode as _;
+        let block = pem::parse_blocks(PKCS8_PEM).unwrap().remove(0);
+        let info = pkcs8::PrivateKeyInfoRef::from_der(&block.der).unwrap();
+        let mut key = pkcs1::RsaPrivateKeyRef::from_der(info.private_key.as_bytes()).unwrap();
+        let wrong = pkcs1::UintRef::new(wrong).unwrap();
+        (key.exponent1, key.exponent2, key.coefficient) = (wrong, wrong, wrong);
+        key.to_der().unwrap()
+    }
+
+    #[test]
+    fn a_key_with_wrong_crt_values_loads_with_its_own_numbers_in_every_engine() {
+        let right = FlowPrivateKey::from_pem(PKCS8_PEM, None).unwrap();
+        let wrong = FlowPrivateKey::from_der(&pkcs1_with_crt(&[3]), None).unwrap();
+        assert_eq!(wrong.public_key_der(), right.public_key_der());
+        assert_eq!(wrong.engine(), right.engine());
+        // Both keys export the recomputed CRT values, so the same bytes.
+        assert_eq!(
+            *wrong.private_key_der().unwrap(),
+            *right.private_key_der().unwrap()
+        );
+        let public = right.rust.to_public_key();
+        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+        let wrapped = public
+            .encrypt(&mut rng, rsa::Oaep::<Sha256>::new(), &[7u8; 16])
+            .unwrap();
+        for engine in RsaEngine::available() {
+            let key = wrong.clone().with_engine(*engine).unwrap();
+            assert_eq!(
+                *key.oaep_decrypt(&wrapped).unwrap(),
+                [7u8; 16],
+                "{engine:?}"
+            );
+        }
+    }
 
     #[test]
     fn modulus_bits_counts_significant_bits() {
