@@ -89,4 +89,61 @@ for flags in (0, 1, 2, 4, 8, 0x30):
             + lp((vectors / first_media["file"]).read_bytes()[:2000]),
         )
 
+# The differential targets (diff_*): see their headers in fuzz_targets/.
+for key in sorted((vectors / "keys").iterdir()):
+    raw = key.read_bytes()
+    for mode in range(4):
+        put("diff_private_key", bytes([mode]) + raw)
+    text = raw.decode("latin-1")
+    for damaged in (text.replace("\n", "\\n"), text.replace("\n", " "), text.replace("\n", "\r\n"),
+                    '"' + text.replace("\n", "\\n") + '"', text.replace("Proc-Type", "proc-type")):
+        put("diff_private_key", b"\x01" + damaged.encode("latin-1"))
+public = (vectors / "keys" / "rsa2048_public.pem").read_bytes()
+put("diff_private_key", b"\x00" + public + (vectors / "keys" / "rsa2048_pkcs1.pem").read_bytes())
+# Keys the vectors lack (too small, three primes, not RSA), if the openssl command is here.
+import shutil
+import subprocess
+
+if shutil.which("openssl"):
+    for args in (["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
+                 ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2047"],
+                 ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-pkeyopt", "rsa_keygen_primes:3"],
+                 ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+                 ["-algorithm", "ED25519"]):
+        run = subprocess.run(["openssl", "genpkey", *args], capture_output=True)
+        if run.returncode == 0:
+            put("diff_private_key", b"\x00" + run.stdout)
+            der = subprocess.run(["openssl", "pkey", "-outform", "DER"], input=run.stdout, capture_output=True)
+            if der.returncode == 0:
+                put("diff_private_key", b"\x02" + der.stdout)
+
+# diff_oaep: mode, then per mode (1/2: change, position, value, message; 3: damage, seed,
+# position, value, message length, message; 0: ciphertext).
+for message in (bytes(range(16)), b"", bytes(15), bytes(17), bytes(range(190))):
+    put("diff_oaep", bytes([1, 0, 0, 0]) + message)
+for change in range(4):
+    put("diff_oaep", bytes([2, change, 0, 7, 0x20]) + bytes(range(16)))
+for damage in range(8):
+    put("diff_oaep", bytes([3, damage]) + bytes(range(32)) + bytes([0, 5, 0x11, 16]) + bytes(range(16)))
+put("diff_oaep", bytes([0]) + bytes(range(256)))
+
+# diff_gcm: mode, key, IV, then the plaintext (mode 0), changes and plaintext (1) or sealed
+# bytes (2).
+gcm_key, gcm_iv = bytes(range(16)), bytes(range(100, 116))
+for plaintext in (b'{"version":"3.0","action":"ping"}', b'{"a":[1,2,{"b":null}],"c":"\\u00e9"}', b"{}",
+                  b"[1]", b'"text"', b"\xff\xfe", b"", b'{"a":1} x', b'{"n":1e400}'):
+    put("diff_gcm", bytes([0]) + gcm_key + gcm_iv + plaintext)
+    put("diff_gcm", bytes([1]) + gcm_key + gcm_iv + bytes([1, 0, 0, 3, 9]) + plaintext)
+put("diff_gcm", bytes([2]) + gcm_key + gcm_iv + bytes(40))
+
+# diff_media: mode, encryption key, HMAC key, IV, change count and changes, plaintext.
+media_keys = bytes(range(32)) + bytes(range(32, 64)) + bytes(range(64, 80))
+for mode in (0, 3, 4, 8, 12):
+    for plaintext in (b"", b"\x89PNG\r\n\x1a\n", bytes(range(48))):
+        put("diff_media", bytes([mode]) + media_keys + bytes([0]) + plaintext)
+for kind in range(9):
+    put("diff_media", bytes([12]) + media_keys + bytes([1, kind, 0, 3, 0x10]) + bytes(range(40)))
+first_file = (vectors / first_media["file"]).read_bytes()[:2048]
+put("diff_media", bytes([3]) + media_keys + bytes([0]) + first_file)
+
 print(f"seed corpora written to {corpus.relative_to(os.getcwd()) if corpus.is_relative_to(os.getcwd()) else corpus}")

@@ -22,6 +22,11 @@ fi
 if [[ $only == all || $only == php ]]; then
     { command -v php >/dev/null && php -m 2>/dev/null | grep -x FFI >/dev/null; } || need_apt+=(php-cli)
 fi
+if [[ $only == all || $only == fuzz ]]; then
+    # The differential fuzz targets (fuzz/fuzz_targets/diff_*.rs) link the system OpenSSL
+    # through the `openssl` crate, which finds it with pkg-config.
+    pkg-config --exists openssl 2>/dev/null || need_apt+=(libssl-dev pkg-config)
+fi
 if [[ $only == dist ]]; then
     # musl-gcc for aws-lc-sys's C in the static CLI; pkg-config, readelf (binutils) and g++ for
     # the C prefix; zsh and fish to load the completions; man to render the man page.
