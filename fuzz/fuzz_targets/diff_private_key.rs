@@ -20,8 +20,7 @@
 //! - KDF cost: an encrypted PKCS#8 key whose PBKDF2 or scrypt parameters are over the core's
 //!   caps (`key::MAX_*`, low under `cfg(fuzzing)`), which the core refuses before deriving;
 //! - multi-prime keys (RFC 8017 `otherPrimeInfos`, by OpenSSL's own PKCS#1 encoding of the
-//!   key): the `rsa` crate and aws-lc read two primes only, and the core's message says the
-//!   parameters are inconsistent;
+//!   key): the `rsa` crate and aws-lc read two primes only, and the core says so;
 //! - non-strict DER: bytes after the DER element, or an encoding that is not OpenSSL's own
 //!   (an INTEGER with its sign bit set, which OpenSSL's d2i reads as positive), which the core
 //!   refuses as undecodable (`NotAKey`, "does not decode", or `WrongPassphrase` inside a legacy
@@ -377,12 +376,12 @@ fn explain_refusal(
         }
     }
     if is_multi_prime(&rsa) {
-        // The `rsa` crate (and aws-lc) read two-prime keys only; the core's message then says
-        // the parameters are inconsistent.
+        // The `rsa` crate (and aws-lc) read two-prime keys only, and the core says so.
         assert!(
             problem
                 == &KeyError::Corrupt(
-                    "the RSA parameters are inconsistent (n, e, d and the primes do not match)"
+                    "the key has more than two primes (multi-prime RSA), which is not supported: \
+                     use a two-prime key, such as `openssl genrsa` makes"
                 )
                 || (wrapped && problem == &KeyError::WrongPassphrase),
             "{problem:?}"

@@ -773,6 +773,12 @@ fn rsa_from_pkcs1(der: &[u8]) -> Result<rsa::RsaPrivateKey, KeyError> {
     if !(MIN_KEY_BITS..=MAX_KEY_BITS).contains(&bits) {
         return Err(KeyError::UnsupportedSize { bits });
     }
+    if parsed.other_prime_infos.is_some() {
+        return Err(KeyError::Corrupt(
+            "the key has more than two primes (multi-prime RSA), which is not supported: use a \
+             two-prime key, such as `openssl genrsa` makes",
+        ));
+    }
     rsa::RsaPrivateKey::try_from(parsed).map_err(|_| {
         KeyError::Corrupt(
             "the RSA parameters are inconsistent (n, e, d and the primes do not match)",

@@ -374,6 +374,16 @@ fn key_derivation_costs_are_bounded() {
 }
 
 #[test]
+fn a_multi_prime_key_is_refused_as_such() {
+    // OpenSSL loads it and `openssl rsa -check` passes it (found by the diff_private_key fuzz
+    // target): the refusal must say why, not call a valid key inconsistent.
+    let pem = test_data("rsa2048_three_primes.pem");
+    let error = FlowPrivateKey::from_pem(&pem, None).unwrap_err();
+    assert!(matches!(error, Error::InvalidKey(KeyError::Corrupt(_))), "{error:?}");
+    assert!(error.to_string().contains("more than two primes"), "{error}");
+}
+
+#[test]
 fn a_key_whose_primes_are_equal_is_refused_by_every_engine() {
     // n = p², which the portable loader used to accept and then failed on at export.
     let pem = test_data("rsa2048_equal_primes.pem");
