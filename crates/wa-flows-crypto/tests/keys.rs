@@ -379,8 +379,14 @@ fn a_multi_prime_key_is_refused_as_such() {
     // target): the refusal must say why, not call a valid key inconsistent.
     let pem = test_data("rsa2048_three_primes.pem");
     let error = FlowPrivateKey::from_pem(&pem, None).unwrap_err();
-    assert!(matches!(error, Error::InvalidKey(KeyError::Corrupt(_))), "{error:?}");
-    assert!(error.to_string().contains("more than two primes"), "{error}");
+    assert!(
+        matches!(error, Error::InvalidKey(KeyError::Corrupt(_))),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("more than two primes"),
+        "{error}"
+    );
 }
 
 #[test]
