@@ -381,6 +381,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "key generation runs in aws-lc, C that Miri cannot interpret"
+    )]
     fn pem_len_matches_the_core() {
         let key = wfc_private_key(FlowPrivateKey::generate().unwrap());
         let plain = key.0.private_key_pem(None).unwrap();
