@@ -146,4 +146,44 @@ for kind in range(9):
 first_file = (vectors / first_media["file"]).read_bytes()[:2048]
 put("diff_media", bytes([3]) + media_keys + bytes([0]) + first_file)
 
+# The flow targets (flow_*): see their headers in fuzz_targets/.
+import hmac as hmac_module
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hs256(header: str, payload: str, secret: bytes) -> str:
+    signed = b64url(header.encode()) + "." + b64url(payload.encode())
+    return signed + "." + b64url(hmac_module.new(secret, signed.encode(), hashlib.sha256).digest())
+
+
+now = (1_767_286_945).to_bytes(8, "big")
+secrets = bytes([2, 3]) + b"new" + bytes([3]) + b"old"
+jwt = hs256('{"alg":"HS256","typ":"JWT"}', '{"flow_token":"flow-1"}', b"old")
+put("flow_token", bytes([0]) + now + secrets + bytes([6]) + b"flow-1" + jwt.encode())
+put("flow_token", bytes([1]) + now + secrets + json.dumps(
+    {"version": "4.0", "action": "INIT", "flow_token": "flow-1", "flow_token_signature": jwt}).encode())
+for flags in (0, 1, 4, 12, 31, 32 | 4, 63):
+    put("flow_token", bytes([2]) + now + secrets + bytes([flags, 1, 6]) + b"flow-1" + bytes([0, 30, 0, 30, 0, 40, ord("x")]))
+
+for text in (b'{"version":"3.0","action":"ping"}', b'{"action":"INIT","flow_token":"t","screen":null}',
+             b'{"version":"3.0","action":"data_exchange","screen":"A","flow_token":"t","data":{"error_key":"k"}}',
+             b'{"action":"BACK","data":{"error":"X","error_message":"m"},"flow_token_signature":[1]}',
+             b'{"action":1}', b'{"n":1e400,"action":"INIT"}', b"[]", b'{"action":"a","action":"ping"}'):
+    put("flow_request", text)
+
+# flow_endpoint: mode, secrets, clock, then per kind (mode bits 2-3).
+endpoint_secrets = bytes([1, 6]) + b"secret"
+for policy in range(3):
+    put("flow_endpoint", bytes([policy]) + endpoint_secrets + now + bytes([0]) + b'{"encrypted_flow_data":"","encrypted_aes_key":"","initial_vector":""}')
+    for kind in (1, 2):
+        for header in range(4):
+            for choice in (0, 1 | 8 | 32, 2 | 8 | 64, 3 | 96, 8 | 128):
+                put("flow_endpoint", bytes([policy | kind << 2 | 16 | header << 5]) + endpoint_secrets + now
+                    + bytes(range(32)) + bytes([kind - 1, 0, 4]) + b"sha2" + bytes([choice]) + b"flow-token" + bytes([0]))
+        put("flow_endpoint", bytes([policy | kind << 2]) + endpoint_secrets + now + bytes(range(32))
+            + bytes([1, 0, 0]) + b'{"version":"3.0","action":"ping"}')
+
 print(f"seed corpora written to {corpus.relative_to(os.getcwd()) if corpus.is_relative_to(os.getcwd()) else corpus}")
