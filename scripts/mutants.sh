@@ -8,6 +8,9 @@
 #   scripts/mutants.sh src/signature.rs ...    only these files of the core
 #   scripts/mutants.sh --in-diff BASE          only the mutants in lines changed since BASE
 #   scripts/mutants.sh --report SCOPE          only write the report of the last run
+#   scripts/mutants.sh --ffi [ARGS...]         the C ABI crate instead (report in mutants-ffi.md),
+#                                              against its Rust tests and the C test suite
+#                                              (tests/c_suite.rs: needs gcc and python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,36 +22,49 @@ if ! command -v cargo-mutants >/dev/null && [[ ! -x $tools/bin/cargo-mutants ]];
 fi
 export PATH=$tools/bin:$PATH
 
-args=(-p wa-flows-crypto --test-package wa-flows-crypto --no-shuffle -o "$out" --timeout 180)
-scope="the whole core"
+crate=wa-flows-crypto
+report=docs/evidence/mutants.md
+tests="the core's unit and integration tests"
+test_args=(--lib --tests)
+if [[ ${1:-} == --ffi ]]; then
+    shift
+    crate=wa-flows-crypto-ffi
+    out=${MUTANTS_OUT:-$root/target/mutants-ffi}
+    report=docs/evidence/mutants-ffi.md
+    tests="the crate's Rust tests and the C test suite of bindings/c"
+    # The C suite is an ignored test in a plain `cargo test` (run-tests.sh runs it itself).
+    test_args=(--lib --tests -- --include-ignored)
+fi
+args=(-p "$crate" --test-package "$crate" --no-shuffle -o "$out" --timeout 180)
+scope="the whole crate"
 run=1
 if [[ ${1:-} == --report ]]; then
     run=0
     scope=$2
 elif [[ ${1:-} == --in-diff ]]; then
     base=$2
-    git diff "$base" -- crates/wa-flows-crypto/src > "$out.diff"
+    git diff "$base" -- "crates/$crate/src" > "$out.diff"
     args+=(--in-diff "$out.diff")
     scope="the lines changed since $base"
 elif (($#)); then
     scope="$*"
-    for file in "$@"; do args+=(-f "crates/wa-flows-crypto/$file"); done
+    for file in "$@"; do args+=(-f "crates/$crate/$file"); done
 fi
 mkdir -p "$out"
 status=0
 if ((run)); then
-    cargo mutants "${args[@]}" -- --lib --tests || status=$?
+    cargo mutants "${args[@]}" -- "${test_args[@]}" || status=$?
 fi
 # cargo-mutants exits 2 when a mutant survived, 3 on a timeout: the report says which.
-python3 - "$out/mutants.out" "$scope" > docs/evidence/mutants.md <<'PY'
+python3 - "$out/mutants.out" "$scope" "$crate" "$tests" > "$report" <<'PY'
 import json, pathlib, sys
-out, scope = pathlib.Path(sys.argv[1]), sys.argv[2]
+out, scope, crate, tests = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 outcomes = json.loads((out / "outcomes.json").read_text())
 counts = {k: outcomes.get(k, 0) for k in ("caught", "missed", "timeout", "unviable")}
 viable = counts["caught"] + counts["missed"] + counts["timeout"]
 rate = 100 * (counts["caught"] + counts["timeout"]) / viable if viable else 0
-print("# Mutation testing\n")
-print(f"`scripts/mutants.sh` (cargo-mutants, the core's unit and integration tests) over {scope}.\n")
+print(f"# Mutation testing: {crate}\n")
+print(f"`scripts/mutants.sh` (cargo-mutants, {tests}) over {scope} of `{crate}`.\n")
 print("| mutants | caught | timeout (caught) | missed | unviable | caught of viable |")
 print("|---|---|---|---|---|---|")
 print(f"| {outcomes.get('total_mutants', sum(counts.values()))} | {counts['caught']} | {counts['timeout']} "
@@ -61,5 +77,5 @@ for line in missed:
 if not missed:
     print("None.")
 PY
-cat docs/evidence/mutants.md
+cat "$report"
 exit $status
