@@ -186,4 +186,10 @@ for policy in range(3):
         put("flow_endpoint", bytes([policy | kind << 2]) + endpoint_secrets + now + bytes(range(32))
             + bytes([1, 0, 0]) + b'{"version":"3.0","action":"ping"}')
 
+# Inputs that once broke a flow target are seeds of its smoke run (the stable replay of
+# regressions/ covers the harness targets only).
+for target in ("flow_token", "flow_endpoint", "flow_request"):
+    for regression in sorted((here / "regressions" / target).glob("*")):
+        put(target, regression.read_bytes())
+
 print(f"seed corpora written to {corpus.relative_to(os.getcwd()) if corpus.is_relative_to(os.getcwd()) else corpus}")

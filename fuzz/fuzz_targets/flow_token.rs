@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use wa_flows_crypto::{Error, FlowTokenError, FlowTokenSignature, verify_flow_token_signature};
 
 /// Where the core's f64 clock arithmetic is exact, so the claims' times are judged exactly.
-const EXACT_TIME: i64 = 1 << 52;
+const EXACT_TIME: u64 = 1 << 52;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
@@ -177,7 +177,7 @@ fn built(input: &mut Input<'_>, secrets: &[&[u8]], now: i64) {
     // now + 60 s, and `exp` is looked at first.
     let expired = flags & 4 != 0 && i128::from(exp) <= i128::from(now) - 60;
     let early = flags & 8 != 0 && i128::from(nbf) > i128::from(now) + 60;
-    let exact = now.abs() < EXACT_TIME;
+    let exact = now.unsigned_abs() < EXACT_TIME;
     match outcome {
         Ok(FlowTokenSignature::Verified) => assert!(!exact || !(expired || early)),
         Err(Error::InvalidFlowTokenSignature(FlowTokenError::Expired)) => {
