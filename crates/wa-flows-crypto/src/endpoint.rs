@@ -433,6 +433,40 @@ mod tests {
     }
 
     #[test]
+    fn without_app_secrets_nothing_is_verified_and_answers_still_decrypt() {
+        let key = FlowPrivateKey::generate().unwrap();
+        let endpoint =
+            FlowEndpoint::new(key.clone(), &[], FlowTokenSignaturePolicy::IfPresent).unwrap();
+        assert_eq!(
+            format!("{endpoint:?}"),
+            "FlowEndpoint { keys: 1, app_secrets: 0, policy: IfPresent }"
+        );
+        // A token signature with no secret to check it against gets no verdict, not a 427.
+        let request = serde_json::json!({
+            "version": "4.0", "action": "INIT", "flow_token": "t",
+            "flow_token_signature": sign_flow_token("t", b"a secret it does not have", None),
+        });
+        let (body, session) = body_for(&key, &request);
+        let opened = endpoint.open(body.as_bytes(), None, 0).unwrap();
+        assert_eq!(opened.flow_token_signature(), None);
+        let answer = opened.respond(br#"{"screen":"S","data":{}}"#);
+        assert_eq!(
+            session.open_response(&answer).unwrap(),
+            br#"{"screen":"S","data":{}}"#
+        );
+        let secret: [&[u8]; 1] = [b"hunter2"];
+        for policy in [
+            FlowTokenSignaturePolicy::Off,
+            FlowTokenSignaturePolicy::IfPresent,
+            FlowTokenSignaturePolicy::Required,
+        ] {
+            let endpoint = FlowEndpoint::new(key.clone(), &secret, policy).unwrap();
+            assert_eq!(endpoint.policy(), policy);
+            assert!(!format!("{endpoint:?}").contains("hunter2"));
+        }
+    }
+
+    #[test]
     fn error_notifications_with_only_a_key_are_acknowledged() {
         let request =
             FlowRequest::from_json(r#"{"action":"data_exchange","data":{"error_key":"k"}}"#)

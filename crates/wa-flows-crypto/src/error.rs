@@ -458,6 +458,53 @@ mod tests {
     }
 
     #[test]
+    fn every_signature_and_flow_token_failure_has_its_own_words() {
+        let signature = [
+            SignatureError::Missing,
+            SignatureError::Malformed,
+            SignatureError::Mismatch,
+        ]
+        .map(|problem| Error::InvalidSignature(problem).to_string());
+        for message in &signature {
+            assert!(message.starts_with("invalid request signature: the X-Hub-Signature-256 "));
+        }
+        let flow_token = [
+            FlowTokenError::Malformed("the JWT is not three dot-separated parts"),
+            FlowTokenError::Algorithm,
+            FlowTokenError::Critical,
+            FlowTokenError::Mismatch,
+            FlowTokenError::TokenMismatch,
+            FlowTokenError::Expired,
+            FlowTokenError::NotYetValid,
+            FlowTokenError::TooLarge,
+        ]
+        .map(|problem| Error::InvalidFlowTokenSignature(problem).to_string());
+        for message in &flow_token {
+            let words = message
+                .strip_prefix("invalid flow_token_signature: the ")
+                .unwrap();
+            assert!(words.len() > 10, "{message}");
+        }
+        let mut all: Vec<&String> = signature.iter().chain(&flow_token).collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), signature.len() + flow_token.len());
+        // A kind displays as its stable code.
+        for kind in ErrorKind::ALL {
+            assert_eq!(kind.to_string(), kind.code());
+        }
+    }
+
+    #[test]
+    fn internal_errors_say_what_happened_and_what_to_do() {
+        // The npm package shows these words as they are: each names the failure and the remedy.
+        let restarted = InternalError::Restarted.to_string();
+        assert!(restarted.starts_with("internal error: ") && restarted.ends_with("retry it"));
+        let stale = InternalError::Stale.to_string();
+        assert!(stale.starts_with("internal error: ") && stale.ends_with("start again"));
+    }
+
+    #[test]
     fn statuses_follow_the_protocol() {
         assert_eq!(Error::Malformed("x").http_status(), Some(421));
         assert_eq!(Error::KeyUnwrap.http_status(), Some(421));

@@ -853,6 +853,39 @@ mod tests {
     }
 
     #[test]
+    fn engines_and_key_sources_name_themselves() {
+        assert_eq!(RsaEngine::RustCrypto.name(), "rustcrypto");
+        #[cfg(feature = "aws-lc")]
+        assert_eq!(RsaEngine::AwsLc.name(), "aws-lc");
+        let sources = [
+            KeySource::Pkcs1Pem,
+            KeySource::Pkcs8Pem,
+            KeySource::EncryptedPkcs8Pem,
+            KeySource::LegacyEncryptedPem,
+            KeySource::Pkcs1Der,
+            KeySource::Pkcs8Der,
+            KeySource::EncryptedPkcs8Der,
+            KeySource::Generated,
+        ];
+        for source in sources {
+            // What a passphrase protected says so, in its flag and in its words.
+            let description = source.description();
+            assert_eq!(description.contains("encrypted"), source.is_encrypted());
+            assert!(
+                description == "generated" || description.starts_with("PKCS#"),
+                "{description}"
+            );
+        }
+        let mut descriptions = sources.map(KeySource::description);
+        descriptions.sort_unstable();
+        assert!(descriptions.windows(2).all(|pair| pair[0] != pair[1]));
+        assert_eq!(
+            FlowPrivateKey::from_pem(PKCS8_PEM, None).unwrap().source(),
+            KeySource::Pkcs8Pem
+        );
+    }
+
+    #[test]
     fn modulus_bits_counts_significant_bits() {
         assert_eq!(modulus_bits(&[0, 0x80, 0]), 16);
         assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
