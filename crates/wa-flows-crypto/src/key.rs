@@ -370,7 +370,8 @@ impl FlowPrivateKey {
     }
 
     /// The same key using `engine` for the RSA operation. Both engines give identical
-    /// results; the choice exists for portability and for tests and benchmarks.
+    /// results; the choice exists for portability and for tests and benchmarks. A key switched
+    /// to RustCrypto can be switched back.
     ///
     /// # Errors
     /// [`KeyError::Corrupt`] if `engine` is not compiled into this build.
@@ -382,6 +383,11 @@ impl FlowPrivateKey {
                 ..self
             }),
             RsaEngine::AwsLc if self.engine() == RsaEngine::AwsLc => Ok(self),
+            // An earlier switch to RustCrypto dropped the aws-lc key: it is made again from
+            // the numbers RustCrypto holds, the way a load makes it.
+            #[cfg(feature = "aws-lc")]
+            RsaEngine::AwsLc => Self::from_rsa(self.rust, self.source, None),
+            #[cfg(not(feature = "aws-lc"))]
             RsaEngine::AwsLc => Err(KeyError::Corrupt(
                 "the aws-lc engine is not compiled into this build (feature `aws-lc`)",
             )
@@ -883,6 +889,57 @@ mod tests {
             FlowPrivateKey::from_pem(PKCS8_PEM, None).unwrap().source(),
             KeySource::Pkcs8Pem
         );
+    }
+
+    #[test]
+    fn a_key_switches_engines_both_ways() {
+        let key = FlowPrivateKey::from_pem(PKCS8_PEM, None).unwrap();
+        let software = key.clone().with_engine(RsaEngine::RustCrypto).unwrap();
+        assert_eq!(software.engine(), RsaEngine::RustCrypto);
+        let back = software.with_engine(RsaEngine::AwsLc);
+        #[cfg(feature = "aws-lc")]
+        {
+            let back = back.unwrap();
+            assert_eq!(back.engine(), RsaEngine::AwsLc);
+            assert_eq!(back.source(), KeySource::Pkcs8Pem);
+            assert_eq!(back.public_key_der(), key.public_key_der());
+            let public = key.rust.to_public_key();
+            let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+            let wrapped = public
+                .encrypt(&mut rng, rsa::Oaep::<Sha256>::new(), &[9u8; 16])
+                .unwrap();
+            assert_eq!(*back.oaep_decrypt(&wrapped).unwrap(), [9u8; 16]);
+        }
+        #[cfg(not(feature = "aws-lc"))]
+        assert!(matches!(back, Err(Error::InvalidKey(KeyError::Corrupt(_)))));
+    }
+
+    #[test]
+    fn keys_of_other_algorithms_are_named_as_such() {
+        for (label, named) in [
+            ("EC PRIVATE KEY", "EC"),
+            ("DSA PRIVATE KEY", "DSA"),
+            ("OPENSSH PRIVATE KEY", "OpenSSH"),
+        ] {
+            let pem = format!("-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n");
+            let error = FlowPrivateKey::from_pem(&pem, None).unwrap_err();
+            assert!(
+                matches!(error, Error::InvalidKey(KeyError::NotRsa(what)) if what.contains(named)),
+                "{label}: {error}"
+            );
+        }
+    }
+
+    /// Generating the larger sizes takes a second or two in aws-lc and minutes in RustCrypto
+    /// unoptimised, so only the aws-lc build checks that the size asked is the size made.
+    #[cfg(feature = "aws-lc")]
+    #[test]
+    fn generated_keys_have_the_size_asked_for() {
+        for bits in [3072, 4096] {
+            let key = FlowPrivateKey::generate_with_bits(bits).unwrap();
+            assert_eq!(key.rust.n().bits_vartime() as usize, bits);
+            assert_eq!(key.source(), KeySource::Generated);
+        }
     }
 
     #[test]
