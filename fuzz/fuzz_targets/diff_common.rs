@@ -75,29 +75,62 @@ impl<'a> Input<'a> {
     }
 }
 
-/// The core's rule for a decrypted request payload, written out independently: UTF-8 text
-/// that is exactly one JSON object (any members, nested to serde_json's default depth of
-/// 128), with nothing but whitespace after it. Numbers are only scanned, never converted, so
-/// `1e400` is fine (as it is in the core, which never builds a `Value`).
-pub fn is_request_payload(plaintext: &[u8]) -> bool {
-    struct ObjectOnly;
-    impl<'de> serde::de::Visitor<'de> for ObjectOnly {
-        type Value = ();
-        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            while map
-                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                .is_some()
-            {}
-            Ok(())
-        }
-    }
+/// Whether a decrypted plaintext is a request payload (UTF-8 text that is exactly one JSON
+/// object, with nothing but whitespace after it), as `serde_json::Value` reads it: an opinion
+/// independent of the core's rule, which scans the text with a serde visitor and builds no
+/// value. `None` where `Value` cannot say, which are the known differences, each narrow:
+/// - a number beyond f64 (`1e400`): the core only scans it, `Value` refuses it as out of
+///   range; such a number is replaced by `0` and the text read again (so the rest of it is
+///   still judged);
+/// - a `\u` escape that is an unpaired UTF-16 surrogate (`"\ud800"`): the core checks escapes
+///   in member names but only scans them in values, `Value` refuses both: `None`;
+/// - nesting deeper than 128: `Value` stops at serde_json's recursion limit, the core's
+///   scan of a member's value has none: `None`.
+///
+/// Duplicate member names are no difference (both read them; `Value` keeps the last).
+pub fn is_request_payload(plaintext: &[u8]) -> Option<bool> {
     let Ok(text) = core::str::from_utf8(plaintext) else {
-        return false;
+        return Some(false);
     };
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    serde::Deserializer::deserialize_map(&mut deserializer, ObjectOnly).is_ok()
-        && deserializer.end().is_ok()
+    let mut text = text.to_owned();
+    for _ in 0..64 {
+        let error = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(value) => return Some(value.is_object()),
+            Err(error) => error,
+        };
+        let message = error.to_string();
+        if message.starts_with("recursion limit exceeded")
+            || message.starts_with("lone leading surrogate in hex escape")
+            || message.starts_with("unexpected end of hex escape")
+        {
+            return None;
+        }
+        if !message.starts_with("number out of range") {
+            return Some(false);
+        }
+        // serde_json's line and column (1-based, in bytes) end at the number's last byte.
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(error.line() - 1)
+            .map(str::len)
+            .sum();
+        let is_number_byte = |b: &u8| b.is_ascii_digit() || b"+-.eE".contains(b);
+        let bytes = text.as_bytes();
+        let mut end = (line_start + error.column()).min(bytes.len());
+        end += bytes[end..]
+            .iter()
+            .take_while(|b| is_number_byte(b))
+            .count();
+        let start = end
+            - bytes[..end]
+                .iter()
+                .rev()
+                .take_while(|b| is_number_byte(b))
+                .count();
+        if start == end {
+            return None;
+        }
+        text.replace_range(start..end, "0");
+    }
+    None
 }
