@@ -40,14 +40,22 @@
 //! unencrypted blocks, takes the first private-key block of several. The target re-renders the
 //! first private-key block the way the core reads it (canonical PEM) and OpenSSL must accept
 //! that rendering, with the same key, whenever the core accepts the original.
+//!
+//! What is independent of the core, and what cannot be: the base64 of a block is decoded by
+//! the `pem-rfc7468` crate (a strict RFC 7468 reader) from the canonical rendering, and that
+//! rendering is read again by OpenSSL's PEM reader (headers, legacy encryption, the key): the
+//! target decodes no PEM itself. What stays written out here is only the repair the core does
+//! on purpose and no standard reader does, as narrow steps: `normalize` (the environment
+//! variable damage: quotes, literal `\n`, CR) and, in `pem_view`, finding the blocks (the
+//! first private-key label of several, a `BEGIN` without its `END`) and splitting a block's
+//! body at whitespace into `Name: value` headers and base64 (newlines that became spaces).
+//! `openssl_lines` is a model of the reference (OpenSSL's line reader), not of the core.
 
 #![no_main]
 
 #[path = "diff_common.rs"]
 mod diff_common;
 
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use diff_common::{Input, PASSPHRASE};
 use openssl::pkey::{Id, PKey, Private};
 use openssl::rsa::Rsa;
@@ -66,12 +74,8 @@ const PRIVATE_LABELS: &[&str] = &[
     "OPENSSH PRIVATE KEY",
 ];
 
-const PEM_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// What the core's PEM reader makes of `text`, written out from its documented rules.
+/// What the core's PEM reader makes of `text`: its repair written out from its documented
+/// rules, the decoding done by `pem-rfc7468` (see `render`).
 enum PemView {
     /// A `BEGIN` line without its `END` line somewhere: the core refuses the text.
     Truncated,
@@ -135,8 +139,8 @@ fn pem_view(text: &str) -> PemView {
                     base64.push_str(token);
                 }
             }
-            if let Ok(der) = PEM_BASE64.decode(base64.as_bytes()) {
-                first = Some(render(label, &headers, der));
+            if let Some(view) = render(label, &headers, &base64) {
+                first = Some(view);
             }
         }
         rest = &body_and_rest[body_end + end_marker.len()..];
@@ -144,16 +148,37 @@ fn pem_view(text: &str) -> PemView {
     first.unwrap_or(PemView::NoPrivateKey)
 }
 
-fn render(label: &str, headers: &[(String, String)], der: Vec<u8>) -> PemView {
+/// The block rendered as canonical PEM from its base64 text (padded with `=` to a multiple of
+/// four, which the core does not require, and wrapped at 64 columns), and its DER as the
+/// `pem-rfc7468` crate decodes that rendering: the target decodes no base64 itself. `None`
+/// when the base64 does not decode.
+fn render(label: &str, headers: &[(String, String)], base64: &str) -> Option<PemView> {
     let header = |name: &str| {
         headers
             .iter()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
     };
-    let mut canonical = format!("-----BEGIN {label}-----\n");
+    let mut padded = base64.to_owned();
+    while padded.len() % 4 != 0 {
+        padded.push('=');
+    }
+    let mut lines = String::new();
+    for line in padded.as_bytes().chunks(64) {
+        lines.push_str(core::str::from_utf8(line).ok()?);
+        lines.push('\n');
+    }
+    let (begin, end) = (
+        format!("-----BEGIN {label}-----\n"),
+        format!("-----END {label}-----\n"),
+    );
+    // RFC 7468 has no headers: the DER comes from the block without them.
+    let strict = format!("{begin}{lines}{end}");
+    let (decoded_label, der) = pem_rfc7468::decode_vec(strict.as_bytes()).ok()?;
+    assert_eq!(decoded_label, label);
     let encrypted = label == "RSA PRIVATE KEY"
         && header("Proc-Type").is_some_and(|v| v.to_ascii_uppercase().ends_with("ENCRYPTED"));
+    let mut canonical = begin;
     let mut legacy = None;
     if encrypted {
         let dek_info = header("DEK-Info").unwrap_or_default();
@@ -164,17 +189,13 @@ fn render(label: &str, headers: &[(String, String)], der: Vec<u8>) -> PemView {
         ));
         legacy = Some((cipher, iv));
     }
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&der);
-    for line in encoded.as_bytes().chunks(64) {
-        canonical.push_str(core::str::from_utf8(line).unwrap());
-        canonical.push('\n');
-    }
-    canonical.push_str(&format!("-----END {label}-----\n"));
-    PemView::First {
+    canonical.push_str(&lines);
+    canonical.push_str(&end);
+    Some(PemView::First {
         canonical,
         der,
         legacy,
-    }
+    })
 }
 
 fn openssl_pem(pem: &[u8], passphrase: Option<&[u8]>) -> Option<PKey<Private>> {
@@ -304,8 +325,22 @@ fn explain_refusal(
     if let Some(prefix) = der.and_then(outer_element) {
         // Bytes after the DER element: OpenSSL's d2i readers ignore them, the core's strict
         // DER refuses the whole (as not a key in DER, as a block that does not decode in PEM).
-        // The element alone must then give both sides the same answer.
-        assert!(undecodable, "{problem:?}");
+        // The element alone must then give both sides the same answer. An encrypted PKCS#8
+        // key is read with one decode of the `pkcs8` crate, which cannot tell broken DER from
+        // an unknown scheme: the core says "unrecognised scheme" for both.
+        let encrypted_element = {
+            use pkcs8::der::Decode as _;
+            pkcs8::EncryptedPrivateKeyInfoRef::from_der(prefix).is_ok()
+        };
+        assert!(
+            undecodable
+                || (encrypted_element
+                    && problem
+                        == &KeyError::UnsupportedEncryption(
+                            "an unrecognised PKCS#8 encryption scheme"
+                        )),
+            "{problem:?}"
+        );
         let core = FlowPrivateKey::from_der(prefix, passphrase);
         return compare(
             &core,
