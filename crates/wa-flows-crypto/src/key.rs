@@ -943,6 +943,63 @@ mod tests {
     }
 
     #[test]
+    fn the_public_key_is_the_private_keys_and_reads_back() {
+        let key = FlowPrivateKey::from_pem(PKCS8_PEM, None).unwrap();
+        let public = key.public_key();
+        assert_eq!(public.to_der(), key.public_key_der());
+        assert_eq!(public.bits(), 2048);
+        assert_eq!(
+            FlowPublicKey::from_der(public.to_der()).unwrap().to_der(),
+            public.to_der()
+        );
+        assert_eq!(
+            FlowPublicKey::from_pem(public.to_pem())
+                .unwrap()
+                .fingerprint(),
+            public.fingerprint()
+        );
+        assert_eq!(
+            format!("{public:?}"),
+            format!(
+                "FlowPublicKey {{ bits: 2048, fingerprint: {:?} }}",
+                public.fingerprint()
+            )
+        );
+    }
+
+    #[test]
+    fn pkcs8_keys_of_other_algorithms_are_named_by_their_oid() {
+        use der::Encode as _;
+        for (oid, named) in [
+            ("1.2.840.10045.2.1", "an EC key"),
+            ("1.3.101.112", "an Ed25519 key"),
+            ("1.3.101.113", "an Ed448 key"),
+            ("1.3.101.110", "an X25519 key"),
+            ("1.3.101.111", "an X448 key"),
+            ("1.2.840.10040.4.1", "a DSA key"),
+            (
+                "1.2.840.113549.1.1.10",
+                "an RSA-PSS-only key (it cannot decrypt)",
+            ),
+            ("1.2.3.4", "a key of an unknown algorithm"),
+        ] {
+            let algorithm = spki::AlgorithmIdentifierRef {
+                oid: oid.parse().unwrap(),
+                parameters: None,
+            };
+            let private_key = der::asn1::OctetStringRef::new(&[4, 2, 0, 1]).unwrap();
+            let der = pkcs8::PrivateKeyInfoRef::new(algorithm, private_key)
+                .to_der()
+                .unwrap();
+            let error = FlowPrivateKey::from_der(&der, None).unwrap_err();
+            assert!(
+                matches!(error, Error::InvalidKey(KeyError::NotRsa(what)) if what == named),
+                "{oid}: {error}"
+            );
+        }
+    }
+
+    #[test]
     fn modulus_bits_counts_significant_bits() {
         assert_eq!(modulus_bits(&[0, 0x80, 0]), 16);
         assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
