@@ -1090,6 +1090,20 @@ mod tests {
     }
 
     #[test]
+    fn the_kdf_caps_are_inclusive() {
+        // At each cap exactly the key is loaded; one step over, refused. (Checked on the
+        // parameters alone: running scrypt at 256 MiB in a unit test would prove nothing more.)
+        assert_eq!(check_pbkdf2(MAX_PBKDF2_ITERATIONS), Ok(()));
+        assert!(check_pbkdf2(MAX_PBKDF2_ITERATIONS + 1).is_err());
+        let n_at_cap = MAX_SCRYPT_N_TIMES_R / 8;
+        assert_eq!(check_scrypt(n_at_cap, 8, 1), Ok(()));
+        assert!(check_scrypt(n_at_cap * 2, 8, 1).is_err());
+        let p_at_cap = u16::try_from(MAX_SCRYPT_WORK / MAX_SCRYPT_N_TIMES_R).unwrap();
+        assert_eq!(check_scrypt(n_at_cap, 8, p_at_cap), Ok(()));
+        assert!(check_scrypt(n_at_cap, 8, p_at_cap + 1).is_err());
+    }
+
+    #[test]
     fn pbkdf2_iterations_are_bounded_both_ways() {
         for iterations in [0, MAX_PBKDF2_ITERATIONS + 1, u32::MAX] {
             assert!(
