@@ -165,6 +165,11 @@ jwt = hs256('{"alg":"HS256","typ":"JWT"}', '{"flow_token":"flow-1"}', b"old")
 put("flow_token", bytes([0]) + now + secrets + bytes([6]) + b"flow-1" + jwt.encode())
 put("flow_token", bytes([1]) + now + secrets + json.dumps(
     {"version": "4.0", "action": "INIT", "flow_token": "flow-1", "flow_token_signature": jwt}).encode())
+for header, payload in (('{"alg":"HS256","crit":["x"]}', '{"flow_token":"flow-1"}'),
+                        ('{"alg":"HS256"}', '{"flow_token":"flow-1","exp":"soon","a":[true,null,1.5]}'),
+                        ('{"alg":"HS256","alg":"HS256"}', '{"flow_token":"flow-1"}')):
+    put("flow_token", bytes([2]) + now + secrets + bytes([64, 1, 6]) + b"flow-1" + bytes([0, 30, 0, 30, len(header)])
+        + header.encode() + payload.encode())
 for flags in (0, 1, 4, 12, 31, 32 | 4, 63):
     put("flow_token", bytes([2]) + now + secrets + bytes([flags, 1, 6]) + b"flow-1" + bytes([0, 30, 0, 30, 0, 40, ord("x")]))
 

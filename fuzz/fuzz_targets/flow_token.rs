@@ -10,7 +10,8 @@
 //! - 1: the whole decrypted request text (the rest);
 //! - 2: a JWT built here from fuzzed claims (the token, optional `exp` and `nbf` as offsets
 //!   from the clock, an extra header member, an extra claim), signed with one of the secrets,
-//!   then maybe one character of its header, payload or signature replaced.
+//!   then maybe one character of its header, payload or signature replaced; or (flag 64)
+//!   fuzzed header and payload text (a length byte, then the rest), signed with a secret.
 //!
 //! Rules: never a panic; a refusal is `invalid_configuration` (500) exactly when the secrets
 //! are none or one is empty, `malformed` (421) only when the text is not a flow request, and
@@ -147,6 +148,19 @@ fn built(input: &mut Input<'_>, secrets: &[&[u8]], now: i64) {
         now.saturating_add(exp_offset),
         now.saturating_add(nbf_offset),
     );
+    if flags & 64 != 0 {
+        // Fuzzed header and payload text, authentically signed: the rules after the HMAC
+        // (`crit`, the signed token, the claims' types, duplicate names) judged by the judge.
+        let len = usize::from(input.byte());
+        let header = String::from_utf8_lossy(input.bytes(len)).into_owned();
+        let payload = String::from_utf8_lossy(input.rest()).into_owned();
+        let jwt = hs256_jwt(&header, &payload, signer);
+        let request = json!({
+            "version": "4.0", "action": "INIT", "flow_token": token, "flow_token_signature": jwt,
+        });
+        let outcome = verify_flow_token_signature(&request.to_string(), secrets, now);
+        return check_against_judge(&outcome, &jwt, &token, secrets, now);
+    }
     let mut header = json!({"alg": "HS256"});
     if flags & 1 != 0 {
         header["typ"] = "JWT".into();
