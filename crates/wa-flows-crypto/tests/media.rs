@@ -623,3 +623,19 @@ fn streams_64_mib_in_constant_memory() {
         Err(Error::EncryptedHashMismatch)
     );
 }
+
+#[test]
+fn the_output_bound_is_the_file_less_its_mac_and_one_padding_byte() {
+    for (file_len, bound) in [(0, 0), (5, 0), (11, 0), (12, 1), (26, 15), (42, 31)] {
+        assert_eq!(max_plaintext_len(file_len), bound, "{file_len}");
+    }
+    // The bound is reached: 15 bytes pad to one block with a single padding byte.
+    let sealed = seal_media(&[7; 15]).unwrap();
+    assert_eq!(max_plaintext_len(sealed.cdn_file.len()), 15);
+    let mut out = [0; 15];
+    assert_eq!(
+        decrypt_media_content_into(&sealed.cdn_file, &sealed.metadata, &mut out),
+        Ok(15)
+    );
+    assert_eq!(out, [7; 15]);
+}
