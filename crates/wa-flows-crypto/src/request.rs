@@ -494,6 +494,13 @@ mod tests {
     }
 
     #[test]
+    fn an_aes_key_never_shows_its_bytes() {
+        let key = AesKey::new([0xAB; AES_KEY_LEN]);
+        assert_eq!(format!("{key:?}"), "AesKey(<redacted>)");
+        assert_eq!(format!("{key:#?}"), "AesKey(<redacted>)");
+    }
+
+    #[test]
     fn the_host_sees_the_split_request_and_its_failures_are_payload_auth() {
         let (request, aes_key) = sealed(b"{\"action\":\"ping\"}");
         let opened = decrypt_payload_with(&request, &aes_key, |key, iv, ciphertext, tag| {
