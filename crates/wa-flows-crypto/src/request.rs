@@ -498,6 +498,16 @@ mod tests {
         let key = AesKey::new([0xAB; AES_KEY_LEN]);
         assert_eq!(format!("{key:?}"), "AesKey(<redacted>)");
         assert_eq!(format!("{key:#?}"), "AesKey(<redacted>)");
+        // A parsed request shows its sizes only.
+        let (request, _) = sealed(b"{}");
+        assert_eq!(
+            format!("{request:?}"),
+            format!(
+                "EncryptedRequest {{ encrypted_flow_data_len: {}, encrypted_aes_key_len: {}, .. }}",
+                request.encrypted_flow_data().len(),
+                request.encrypted_aes_key().len()
+            )
+        );
     }
 
     #[test]
