@@ -498,8 +498,13 @@ mod tests {
         let key = AesKey::new([0xAB; AES_KEY_LEN]);
         assert_eq!(format!("{key:?}"), "AesKey(<redacted>)");
         assert_eq!(format!("{key:#?}"), "AesKey(<redacted>)");
-        // A parsed request shows its sizes only.
-        let (request, _) = sealed(b"{}");
+        // A parsed request shows its sizes only, and so does a decrypted one.
+        let (request, aes_key) = sealed(b"{}");
+        let decrypted = decrypt_payload(&request, &aes_key).unwrap();
+        assert_eq!(
+            format!("{decrypted:?}"),
+            "DecryptedRequest { plaintext_len: 2, .. }"
+        );
         assert_eq!(
             format!("{request:?}"),
             format!(
