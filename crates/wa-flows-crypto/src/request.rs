@@ -506,6 +506,10 @@ mod tests {
             "DecryptedRequest { plaintext_len: 2, .. }"
         );
         assert_eq!(
+            format!("{:?}", decrypted.response_key()),
+            "ResponseKey { .. }"
+        );
+        assert_eq!(
             format!("{request:?}"),
             format!(
                 "EncryptedRequest {{ encrypted_flow_data_len: {}, encrypted_aes_key_len: {}, .. }}",

@@ -328,6 +328,15 @@ fn metadata_from_json_is_strict_about_types_and_lengths() {
 fn debug_output_never_shows_keys() {
     let sealed = seal_media(b"secret picture").unwrap();
     let text = format!("{sealed:?} {:?}", sealed.metadata);
+    // What it does show: the file's size and the metadata's own (redacted) view.
+    assert!(
+        text.starts_with(&format!(
+            "SealedMedia {{ cdn_file_len: {}, metadata: {:?} }}",
+            sealed.cdn_file.len(),
+            sealed.metadata
+        )),
+        "{text}"
+    );
     for secret in [
         sealed.metadata.encryption_key().as_slice(),
         sealed.metadata.hmac_key().as_slice(),
