@@ -114,6 +114,12 @@ try {
   browser.kill();
   await exited;
   server.close();
-  rmSync(profile, { recursive: true, force: true });
+  // Chromium's helper processes can still be writing the profile after the browser exits
+  // (ENOTEMPTY): retry, and never let the clean-up of a temporary folder fail the run.
+  try {
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (error) {
+    console.error(`chromium: could not remove ${profile}: ${error.message}`);
+  }
 }
 process.exit(code);
