@@ -73,6 +73,17 @@ impl<'a> Input<'a> {
     pub fn rest(&mut self) -> &'a [u8] {
         self.bytes(self.0.len())
     }
+
+    /// Fewer than `count_below` byte strings, each shorter than `len_below` bytes: a count
+    /// byte, then a length byte before each string (app secrets, say).
+    pub fn byte_strings(&mut self, count_below: u8, len_below: u8) -> Vec<Vec<u8>> {
+        (0..self.byte() % count_below)
+            .map(|_| {
+                let len = usize::from(self.byte() % len_below);
+                self.bytes(len).to_vec()
+            })
+            .collect()
+    }
 }
 
 /// Whether a decrypted plaintext is a request payload (UTF-8 text that is exactly one JSON

@@ -205,12 +205,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         FlowTokenSignaturePolicy::Off,
         FlowTokenSignaturePolicy::IfPresent,
     ][usize::from(mode % 4)];
-    let secrets: Vec<Vec<u8>> = (0..input.byte() % 3)
-        .map(|_| {
-            let len = usize::from(input.byte() % 17);
-            input.bytes(len).to_vec()
-        })
-        .collect();
+    let secrets = input.byte_strings(3, 17);
     let secrets: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
     let now = i64::from_be_bytes(input.array());
     let [newest, older, stranger] = keys();

@@ -39,12 +39,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
     let mode = input.byte();
     let now = i64::from_be_bytes(input.array());
-    let secrets: Vec<Vec<u8>> = (0..input.byte() % 4)
-        .map(|_| {
-            let len = usize::from(input.byte() % 33);
-            input.bytes(len).to_vec()
-        })
-        .collect();
+    let secrets = input.byte_strings(4, 33);
     let secrets: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
     match mode % 3 {
         0 => {
