@@ -843,11 +843,7 @@ mod tests {
             *wrong.private_key_der().unwrap(),
             *right.private_key_der().unwrap()
         );
-        let public = right.rust.to_public_key();
-        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-        let wrapped = public
-            .encrypt(&mut rng, rsa::Oaep::<Sha256>::new(), &[7u8; 16])
-            .unwrap();
+        let wrapped = right.public_key().oaep_encrypt(&[7u8; 16]).unwrap();
         for engine in RsaEngine::available() {
             let key = wrong.clone().with_engine(*engine).unwrap();
             assert_eq!(
@@ -903,11 +899,7 @@ mod tests {
             assert_eq!(back.engine(), RsaEngine::AwsLc);
             assert_eq!(back.source(), KeySource::Pkcs8Pem);
             assert_eq!(back.public_key_der(), key.public_key_der());
-            let public = key.rust.to_public_key();
-            let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-            let wrapped = public
-                .encrypt(&mut rng, rsa::Oaep::<Sha256>::new(), &[9u8; 16])
-                .unwrap();
+            let wrapped = key.public_key().oaep_encrypt(&[9u8; 16]).unwrap();
             assert_eq!(*back.oaep_decrypt(&wrapped).unwrap(), [9u8; 16]);
         }
         #[cfg(not(feature = "aws-lc"))]
