@@ -232,6 +232,43 @@ fn expect_code(result: &Result<impl Sized, Error>, expected: &str, name: &str) {
     assert!(accepted, "{name}: expected {expected}, got {code}");
 }
 
+/// `max_update_output` is the least buffer that always suffices: the decryptor holds back at most
+/// 26 bytes (the 10-byte MAC, one byte of the last block, a partial block of up to 15), and from
+/// that state every chunk length reaches the bound.
+#[test]
+fn max_update_output_is_reached_from_the_fullest_hold_back() {
+    let sealed = seal_media_with(&[7; 200], [1; 32], [2; 32], [3; 16]);
+    for chunk_len in [0, 1, 5, 15, 16, 17, 100] {
+        let mut decryptor = MediaDecryptor::new(&sealed.metadata);
+        let mut out = Vec::new();
+        decryptor.update(&sealed.cdn_file[..26], &mut out);
+        assert!(out.is_empty(), "26 bytes are all held back");
+        let bound = MediaDecryptor::max_update_output(chunk_len);
+        assert_eq!(decryptor.update_output_len(chunk_len), bound);
+        assert_eq!(bound, chunk_len.next_multiple_of(16));
+    }
+}
+
+/// `MAX_FINISH_OUTPUT` is the least buffer `finish_into` needs: the last block holds up to 15
+/// bytes of plaintext (its padding takes at least one), and a file whose length leaves 15 in it
+/// fills exactly that.
+#[test]
+fn finish_releases_up_to_max_finish_output_and_no_more() {
+    assert_eq!(MediaDecryptor::MAX_FINISH_OUTPUT, 15);
+    for plaintext_len in [0, 1, 15, 16, 31, 47] {
+        let plaintext = vec![9; plaintext_len];
+        let sealed = seal_media_with(&plaintext, [1; 32], [2; 32], [3; 16]);
+        let mut decryptor = MediaDecryptor::new(&sealed.metadata);
+        let mut out = Vec::new();
+        decryptor.update(&sealed.cdn_file, &mut out);
+        let mut last = [0u8; MediaDecryptor::MAX_FINISH_OUTPUT];
+        let n = decryptor.finish_into(&mut last).unwrap();
+        assert_eq!(n, plaintext_len % 16, "{plaintext_len} bytes");
+        out.extend_from_slice(&last[..n]);
+        assert_eq!(out, plaintext);
+    }
+}
+
 #[test]
 fn shared_vectors() {
     let dir = vectors_dir();

@@ -121,7 +121,9 @@ mod tests {
             .collect();
         let stranger = FlowPrivateKey::generate().unwrap();
         let ring = FlowKeyRing::new(keys.clone()).unwrap();
-        assert_eq!(ring.len(), 3);
+        assert_eq!((ring.len(), ring.is_empty()), (3, false));
+        let one = FlowKeyRing::new(vec![stranger.clone()]).unwrap();
+        assert_eq!((one.len(), one.is_empty()), (1, false));
         for (index, key) in keys.iter().enumerate() {
             let (body, session) =
                 client::seal_request(&key.public_key(), br#"{"action":"INIT"}"#).unwrap();

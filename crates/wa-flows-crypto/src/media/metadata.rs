@@ -80,15 +80,17 @@ struct WipedOnDrop(Value);
 
 impl Drop for WipedOnDrop {
     fn drop(&mut self) {
-        fn wipe(value: &mut Value) {
-            match value {
-                Value::String(text) => text.zeroize(),
-                Value::Array(items) => items.iter_mut().for_each(wipe),
-                Value::Object(map) => map.values_mut().for_each(wipe),
-                Value::Null | Value::Bool(_) | Value::Number(_) => {}
-            }
-        }
-        wipe(&mut self.0);
+        wipe_strings(&mut self.0);
+    }
+}
+
+/// Zeroes and empties every string in `value`, however deeply nested.
+fn wipe_strings(value: &mut Value) {
+    match value {
+        Value::String(text) => text.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe_strings),
+        Value::Object(map) => map.values_mut().for_each(wipe_strings),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
@@ -304,6 +306,22 @@ mod tests {
 
     fn sample() -> MediaMetadata {
         MediaMetadata::from_parts([0xaa; 32], [0xbb; 32], [0xcc; 16], [0xdd; 32], [0xee; 32])
+    }
+
+    #[test]
+    fn wipe_strings_empties_every_string_at_any_depth() {
+        let mut value = serde_json::json!({
+            "encryption_key": "a2V5",
+            "nested": {"list": ["aG1hYw==", 7, null, {"iv": "aXY="}], "flag": true},
+        });
+        wipe_strings(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "encryption_key": "",
+                "nested": {"list": ["", 7, null, {"iv": ""}], "flag": true},
+            })
+        );
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub(super) fn decrypt(
                 decrypt_into(body, helper_plaintext, |input, output| {
                     decryption.absorb_into(input, output)
                 });
+                #[cfg(test)]
+                tests::panic_if_injected();
                 decryption
             })
             .ok()?;
@@ -91,5 +93,77 @@ pub(super) fn decrypt(
             }
         }
     });
+    #[cfg(test)]
+    tests::PASSES_ON_TWO_THREADS.with(|passes| passes.set(passes.get() + 1));
     Some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use core::cell::Cell;
+    use core::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::client;
+    use crate::media::{decrypt_media_content, decrypt_media_content_into, max_plaintext_len};
+
+    /// Makes the helper thread panic once it has written its whole share of the plaintext: the
+    /// recovery path, which nothing else reaches. Tests that decrypt large files meanwhile take
+    /// that path too, and pass all the same.
+    static HELPER_PANICS: AtomicBool = AtomicBool::new(false);
+
+    std::thread_local! {
+        /// How many one-shot passes this thread ran on two threads (per thread, so that tests
+        /// running at the same time do not count each other's).
+        pub(super) static PASSES_ON_TWO_THREADS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) fn panic_if_injected() {
+        assert!(
+            !HELPER_PANICS.load(Ordering::SeqCst),
+            "injected: the media helper thread panicked"
+        );
+    }
+
+    #[test]
+    fn a_helper_thread_that_panics_leaves_the_plaintext_once_and_whole() {
+        let plaintext: Vec<u8> = (0..super::PARALLEL_MIN_LEN + 1000)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let sealed = client::seal_media_with(&plaintext, [1; 32], [2; 32], [3; 16]);
+        let mut out = vec![0xAA; max_plaintext_len(sealed.cdn_file.len())];
+        HELPER_PANICS.store(true, Ordering::SeqCst);
+        let into_vec = decrypt_media_content(&sealed.cdn_file, &sealed.metadata);
+        let into_slice = decrypt_media_content_into(&sealed.cdn_file, &sealed.metadata, &mut out);
+        HELPER_PANICS.store(false, Ordering::SeqCst);
+        // The helper's plaintext is wiped and written again, not appended to.
+        assert!(into_vec.unwrap() == plaintext);
+        assert_eq!(into_slice.unwrap(), plaintext.len());
+        assert!(out[..plaintext.len()] == plaintext[..]);
+    }
+
+    #[test]
+    fn files_from_256_kib_are_decrypted_on_two_threads_and_smaller_ones_on_one() {
+        // 32 and 16 bytes short of the threshold give CDN files just below and just above it
+        // (PKCS#7 pads to the next 16 bytes, then 10 bytes of MAC follow).
+        for plaintext_len in [super::PARALLEL_MIN_LEN - 32, super::PARALLEL_MIN_LEN - 16] {
+            let plaintext = vec![0x42; plaintext_len];
+            let sealed = client::seal_media_with(&plaintext, [4; 32], [5; 32], [6; 16]);
+            let on_two_threads = sealed.cdn_file.len() >= super::PARALLEL_MIN_LEN;
+            assert_eq!(
+                on_two_threads,
+                plaintext_len == super::PARALLEL_MIN_LEN - 16
+            );
+            let before = PASSES_ON_TWO_THREADS.with(Cell::get);
+            assert!(
+                decrypt_media_content(&sealed.cdn_file, &sealed.metadata).unwrap() == plaintext
+            );
+            let passes = PASSES_ON_TWO_THREADS.with(Cell::get) - before;
+            assert_eq!(
+                passes,
+                usize::from(on_two_threads),
+                "{} bytes",
+                sealed.cdn_file.len()
+            );
+        }
+    }
 }
