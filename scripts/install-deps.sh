@@ -27,7 +27,11 @@ if [[ $only == all || $only == fuzz ]]; then
     # through the `openssl` crate, which finds it with pkg-config.
     pkg-config --exists openssl 2>/dev/null || need_apt+=(libssl-dev pkg-config)
 fi
-if [[ $only == dist ]]; then
+if [[ $only == all || $only == rust || $only == dist ]]; then
+    # scripts/test.sh caches the C of aws-lc-sys and ring between the run's builds.
+    command -v ccache >/dev/null || need_apt+=(ccache)
+fi
+if [[ $only == all || $only == dist ]]; then
     # musl-gcc for aws-lc-sys's C in the static CLI; pkg-config, readelf (binutils) and g++ for
     # the C prefix; zsh and fish to load the completions; man to render the man page.
     command -v musl-gcc >/dev/null || need_apt+=(musl-tools)
@@ -47,7 +51,7 @@ if ((${#need_apt[@]})); then
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-if [[ $only == dist ]]; then
+if [[ $only == all || $only == dist ]]; then
     rustup target list --installed | grep -qx x86_64-unknown-linux-musl \
         || rustup target add x86_64-unknown-linux-musl
 fi

@@ -11,6 +11,8 @@
 #
 #   scripts/test-dist.sh [c] [cli] [python] [crates]   (no part: all; scripts/test.sh dist)
 # Respects CARGO_TARGET_DIR. scripts/install-deps.sh dist installs what it needs.
+# WFC_DIST_BUILT="cli ..." names parts that scripts/dist.sh has already built into dist/ (the full
+# suite builds the CLI in the background); they are tested, not built again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -39,8 +41,14 @@ fail() {
     exit 1
 }
 
-step "scripts/dist.sh ${parts[*]}"
-bash scripts/dist.sh "${parts[@]}"
+to_build=()
+for part in "${parts[@]}"; do
+    [[ " ${WFC_DIST_BUILT:-} " == *" $part "* ]] || to_build+=("$part")
+done
+if ((${#to_build[@]})); then
+    step "scripts/dist.sh ${to_build[*]}"
+    bash scripts/dist.sh "${to_build[@]}"
+fi
 
 if want c; then
     prefix=$dist/c

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust (both RSA engines), C (plain, ASan+UBSan, valgrind),
-# Python, npm/wasm (Node and workerd), Go and PHP, and the fuzz regression corpus.
-# Installs what it needs first, so it works word for word on a fresh machine.
+# Python, npm/wasm (Node, Deno, Bun, workerd, Chromium), Go and PHP, the endpoint examples, the
+# release artifacts installed where users run them, mutation testing of the lines changed since
+# main, and the fuzz targets. Installs what it needs first, so it works word for word on a fresh
+# machine.
 #
 #   ./scripts/test.sh            everything
-#   ./scripts/test.sh rust       only the Rust workspace (also: c, python, node, go, php, examples, fuzz)
-#   ./scripts/test.sh dist       the release artifacts (scripts/dist.sh), installed and run
+#   ./scripts/test.sh rust       only the Rust workspace (also: c, python, node, go, php, examples,
+#                                dist, mutants, fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,6 +21,16 @@ step() {
 }
 
 bash scripts/install-deps.sh "$only"
+cli_build=
+cli_log=$root/target/dist-cli.log
+
+# One C compiler cache for the run: aws-lc-sys and ring compile the same C with the same flags
+# in the MSRV, nightly (public API), package-verification and sdist builds as in the first one,
+# each into its own target directory. It lives in target/, so a fresh clone starts it empty.
+if command -v ccache >/dev/null; then
+    export CCACHE_DIR=${CCACHE_DIR:-$root/target/ccache}
+    export CC_x86_64_unknown_linux_gnu=${CC_x86_64_unknown_linux_gnu:-ccache cc}
+fi
 
 if [[ $only == all || $only == rust ]]; then
     step "cargo fmt --check"
@@ -39,6 +51,16 @@ if [[ $only == all || $only == rust ]]; then
     # Unit and integration tests only: the doctests ran above and do not depend on the engine.
     step "cargo test -p wa-flows-crypto --no-default-features --lib --tests (RustCrypto engine only, as on wasm32)"
     cargo test -p wa-flows-crypto --no-default-features --lib --tests
+fi
+
+# The static CLI is the one artifact that shares no build with the suites (aws-lc for musl, minutes
+# of CPU). It builds in the background while the C, Python and npm suites, which spend much of
+# their time in one thread (valgrind, pytest, browsers), run; the dist suite then tests it. Its
+# own target directory keeps cargo's lock on target/ free for the suites.
+if [[ $only == all ]]; then
+    CARGO_TARGET_DIR=$root/target/dist-cli setsid bash scripts/dist.sh cli >"$cli_log" 2>&1 &
+    cli_build=$!
+    trap '[[ -z $cli_build ]] || kill -- "-$cli_build" 2>/dev/null || true' EXIT
 fi
 
 if [[ $only == all || $only == c ]]; then
@@ -71,10 +93,21 @@ if [[ $only == all || $only == examples ]]; then
     bash scripts/test-examples.sh
 fi
 
-# Not yet part of `all`: the release artifacts, built and tried where users run them.
-if [[ $only == dist ]]; then
+if [[ $only == all || $only == dist ]]; then
     step "release artifacts: C prefix, static CLI, wheel + sdist, crates (scripts/test-dist.sh)"
-    bash scripts/test-dist.sh
+    if [[ -n $cli_build ]]; then
+        wait "$cli_build" || { cat "$cli_log"; echo "FAIL: scripts/dist.sh cli" >&2; exit 1; }
+        cli_build=
+        tail -3 "$cli_log"
+        WFC_DIST_BUILT=cli bash scripts/test-dist.sh
+    else
+        bash scripts/test-dist.sh
+    fi
+fi
+
+if [[ $only == all || $only == mutants ]]; then
+    step "mutation testing of the lines changed since the merge base with main (cargo-mutants --in-diff)"
+    bash scripts/mutants.sh --changed
 fi
 
 if [[ $only == all || $only == fuzz ]]; then
