@@ -13,7 +13,11 @@ from pathlib import Path
 
 import wa_flows_crypto as wfc
 
-VECTORS = Path(__file__).resolve().parents[3] / "tests" / "vectors"
+# As in conftest.py: WFC_VECTORS when the tests run away from the source tree (the installed
+# wheel and sdist in scripts/test-dist.sh).
+VECTORS = Path(
+    os.environ.get("WFC_VECTORS", Path(__file__).resolve().parents[3] / "tests" / "vectors")
+)
 GROWTH_LIMIT_KIB = 2048
 CHUNK = 65536
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
