@@ -49,10 +49,13 @@ if want c; then
     # The soname goes to this one link only: the workspace's own builds (the C tests, maturin)
     # keep linking libwa_flows_crypto_ffi.so by path. `--print native-static-libs` says what a
     # static link needs besides the archive; cargo replays the note when the build is fresh.
+    # Captured, then shown: `tee /dev/stderr` would reopen stderr and, when it is a file (a CI
+    # log), truncate it.
     notes=$(cargo rustc --release --locked -p wa-flows-crypto-ffi --lib \
         --crate-type cdylib,staticlib -- \
         -C "link-arg=-Wl,-soname,libwa_flows_crypto.so.$major" \
-        --print native-static-libs 2>&1 | tee /dev/stderr)
+        --print native-static-libs 2>&1) || { echo "$notes" >&2; exit 1; }
+    echo "$notes" >&2
     static_libs=$(sed -n 's/.*native-static-libs: //p' <<<"$notes" | tail -1)
     [[ -n $static_libs ]] || static_libs="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
     # -lc is implied by every C link; the rest is what the archive's objects (std) need.
