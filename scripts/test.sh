@@ -21,8 +21,8 @@ step() {
 }
 
 bash scripts/install-deps.sh "$only"
-cli_build=
-cli_log=$root/target/dist-cli.log
+background=
+background_log=$root/target/dist-background.log
 
 # One C compiler cache for the run: aws-lc-sys and ring compile the same C with the same flags
 # in the MSRV, nightly (public API), package-verification and sdist builds as in the first one,
@@ -53,14 +53,17 @@ if [[ $only == all || $only == rust ]]; then
     cargo test -p wa-flows-crypto --no-default-features --lib --tests
 fi
 
-# The static CLI is the one artifact that shares no build with the suites (aws-lc for musl, minutes
-# of CPU). It builds in the background while the C, Python and npm suites, which spend much of
-# their time in one thread (valgrind, pytest, browsers), run; the dist suite then tests it. Its
-# own target directory keeps cargo's lock on target/ free for the suites.
+# Two parts of the dist suite share no build with the other suites: the static CLI (aws-lc for
+# musl) and the crates' `cargo publish --dry-run` with the packaged core's doctests (each
+# packaged crate built afresh). They run in the background, one after the other, while the C,
+# Python, npm, Go, PHP and example suites run, which spend much of their time in one thread
+# (valgrind, pytest, browsers, servers); the dist suite then waits for them and tests the rest.
+# Their own target directory keeps cargo's lock on target/ free for the suites.
 if [[ $only == all ]]; then
-    CARGO_TARGET_DIR=$root/target/dist-cli setsid bash scripts/dist.sh cli >"$cli_log" 2>&1 &
-    cli_build=$!
-    trap '[[ -z $cli_build ]] || kill -- "-$cli_build" 2>/dev/null || true' EXIT
+    CARGO_TARGET_DIR=$root/target/dist-background setsid bash -c \
+        'bash scripts/dist.sh cli && bash scripts/test-dist.sh crates' >"$background_log" 2>&1 &
+    background=$!
+    trap '[[ -z $background ]] || kill -- "-$background" 2>/dev/null || true' EXIT
 fi
 
 if [[ $only == all || $only == c ]]; then
@@ -95,11 +98,14 @@ fi
 
 if [[ $only == all || $only == dist ]]; then
     step "release artifacts: C prefix, static CLI, wheel + sdist, crates (scripts/test-dist.sh)"
-    if [[ -n $cli_build ]]; then
-        wait "$cli_build" || { cat "$cli_log"; echo "FAIL: scripts/dist.sh cli" >&2; exit 1; }
-        cli_build=
-        tail -3 "$cli_log"
-        WFC_DIST_BUILT=cli bash scripts/test-dist.sh
+    if [[ -n $background ]]; then
+        # The background part's log first: the CLI build, the crates' checks.
+        status=0
+        wait "$background" || status=$?
+        background=
+        grep -E '^(==>|-->) |^ *(Packaged|Verifying|Uploading) |^test result|checks passed' "$background_log" || true
+        ((status == 0)) || { cat "$background_log"; echo "FAIL: scripts/dist.sh cli, scripts/test-dist.sh crates" >&2; exit 1; }
+        WFC_DIST_BUILT=cli bash scripts/test-dist.sh c cli python
     else
         bash scripts/test-dist.sh
     fi
